@@ -1,0 +1,42 @@
+using System.Net;
+using System.Text.Json;
+using Fidpass.Testing;
+
+namespace Fidpass.Loyalty.IntegrationTests;
+
+public sealed class HealthTests
+{
+    [Fact]
+    public async Task Health_is_green_when_PostgreSQL_and_RabbitMQ_answer()
+    {
+        await using var host = new ServiceHost<LoyaltyApi>().WithInfrastructure(
+            await TestServers.CreateDatabaseAsync("loyalty_health"), await TestServers.CreateVirtualHostAsync("loyalty-health"));
+        using var client = host.CreateClient();
+
+        var body = await Eventually.Get(
+            async () => (await client.GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken)),
+            r => r.StatusCode == HttpStatusCode.OK, what: "/health 200");
+
+        var checks = JsonDocument.Parse(await body.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("checks");
+        Assert.Equal("Healthy", checks.GetProperty("postgres").GetProperty("status").GetString());
+        Assert.Equal("Healthy", checks.GetProperty("masstransit-bus").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Health_is_red_and_alive_stays_green_when_PostgreSQL_is_unreachable()
+    {
+        var unreachable = "Host=127.0.0.1;Port=1;Username=nobody;Password=x;Database=none;Timeout=2";
+        await using var host = new ServiceHost<LoyaltyApi>()
+            .WithInfrastructure(unreachable, await TestServers.CreateVirtualHostAsync("loyalty-health"))
+            .With("Marten:Daemon", "Disabled")
+            .With("Marten:ApplyChangesOnStartup", "false");
+        using var client = host.CreateClient();
+
+        var health = await client.GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken);
+        var alive = await client.GetAsync(new Uri("/alive", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Contains("PostgreSQL does not answer", await health.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+    }
+}

@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Fidpass.Testing;
+
+/// <summary>
+/// One service (or the gateway) hosted in the test process on its real Program, against its own
+/// database and RabbitMQ virtual host. <typeparamref name="TMarker"/> is any public type of the
+/// service's assembly.
+/// </summary>
+public class ServiceHost<TMarker> : WebApplicationFactory<TMarker>
+    where TMarker : class
+{
+    private readonly Dictionary<string, string?> _settings = new(StringComparer.OrdinalIgnoreCase);
+
+    public ServiceHost<TMarker> With(string key, string? value)
+    {
+        _settings[key] = value;
+        return this;
+    }
+
+    public ServiceHost<TMarker> WithInfrastructure(string postgres, string rabbitMq) =>
+        With("ConnectionStrings:postgres", postgres).With("ConnectionStrings:rabbitmq", rabbitMq);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+}
