@@ -17,8 +17,22 @@ public sealed record GatewayIdentity(Guid MerchantId, string Slug, string Creden
     /// <summary>Every header the gateway owns; it removes them from incoming requests.</summary>
     public static readonly string[] Headers = [MerchantIdHeader, MerchantSlugHeader, CredentialKindHeader, ScopesHeader];
 
-    /// <summary>A dashboard token or a web session may do everything for its merchant; a key only its scopes.</summary>
-    public bool Allows(string scope) => CredentialKind != "integration_key" || Scopes.Contains(scope);
+    public const string DashboardToken = "dashboard_token";
+    public const string IntegrationKey = "integration_key";
+    public const string Session = "session";
+
+    /// <summary>Set by the gateway on public routes (enrolment): the merchant is known, the caller is not.</summary>
+    public const string Anonymous = "anonymous";
+
+    /// <summary>A dashboard token or a web session may do everything for its merchant; a key only its scopes; anonymous nothing.</summary>
+    public bool Allows(string scope) => CredentialKind switch
+    {
+        DashboardToken or Session => true,
+        IntegrationKey => Scopes.Contains(scope),
+        _ => false,
+    };
+
+    public bool IsAuthenticated => CredentialKind is DashboardToken or Session or IntegrationKey;
 
     public static GatewayIdentity? From(HttpRequest request)
     {
