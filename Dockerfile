@@ -1,0 +1,21 @@
+# One multi-stage build for every .NET service: docker build --build-arg PROJECT=services/loyalty/Fidpass.Loyalty.csproj
+# Base images are pinned to exact tags; bump them deliberately.
+FROM mcr.microsoft.com/dotnet/sdk:10.0.100-bookworm-slim AS build
+WORKDIR /src
+COPY . .
+ARG PROJECT
+RUN mkdir -p .packages/local \
+ && dotnet pack build/marten-stand-in -o .packages/local -v quiet \
+ && dotnet publish "$PROJECT" -c Release -o /app --nologo
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0.0-bookworm-slim AS runtime
+WORKDIR /app
+COPY --from=build /app .
+ARG ASSEMBLY
+ENV ASPNETCORE_URLS=http://+:8080 \
+    DOTNET_RUNNING_IN_CONTAINER=true \
+    FIDPASS_ASSEMBLY=${ASSEMBLY}
+EXPOSE 8080
+# The aspnet image ships the non-root "app" user (uid 1654).
+USER app
+ENTRYPOINT ["sh", "-c", "exec dotnet \"$FIDPASS_ASSEMBLY.dll\""]
