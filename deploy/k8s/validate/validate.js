@@ -3,6 +3,7 @@
 // OpenAPI schemas shipped in the npm package kubernetes-models (offline), and prints
 // {"objects": [...], "errors": [...]} as JSON on stdout so a test can inspect what was rendered.
 // Exit code: 0 when every object is valid, 1 otherwise.
+// With --yaml-to-json it only converts one YAML document (e.g. a Prometheus rules file) to JSON.
 "use strict";
 const YAML = require("yaml");
 
@@ -52,5 +53,9 @@ let input = "";
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", (chunk) => (input += chunk));
 process.stdin.on("end", () => {
+  if (process.argv.includes("--yaml-to-json")) {
+    process.stdout.write(JSON.stringify(YAML.parse(input)));
+    return;
+  }
   process.exitCode = main(input);
 });
