@@ -96,11 +96,37 @@ public sealed class KubernetesManifestTests
             var daemon = Assert.Single(daemons);
             Assert.Equal($"{service}-worker", Manifests.Name(daemon));
             Assert.Equal("Solo", Manifests.Env(daemon, "Marten__Daemon"));
-            Assert.Equal(1, Manifests.Replicas(daemon));
+            Assert.Equal(1, (int?)daemon["spec"]!["replicas"]);
             Assert.Equal("Recreate", (string?)daemon["spec"]!["strategy"]!["type"]);
             Assert.DoesNotContain(Manifests.Name(daemon), autoscaled);
             Assert.Null(rendered.OfKind("Service").FirstOrDefault(s => (string?)s["spec"]!["selector"]!["app.kubernetes.io/component"] == "worker"));
         }
+    }
+
+    [Theory]
+    [InlineData("local", 1)]
+    [InlineData("production", 3)]
+    public async Task Stateless_HTTP_replicas_are_autoscaled_and_production_runs_more_of_them(string overlay, int minimum)
+    {
+        var rendered = await Manifests.Render(overlay);
+        var autoscalers = rendered.OfKind("HorizontalPodAutoscaler").ToDictionary(h => (string)h["spec"]!["scaleTargetRef"]!["name"]!);
+
+        foreach (var name in new[] { "gateway", "loyalty", "merchant-token", "stripe-terminal", "web" })
+        {
+            var deployment = rendered.Single("Deployment", name);
+            Assert.Equal("Disabled", Manifests.HasEnv(deployment, "ConnectionStrings__postgres") ? Manifests.Env(deployment, "Marten__Daemon") : "Disabled");
+            // The autoscaler owns the count; a replicas field would reset it on every apply.
+            Assert.Null(deployment["spec"]!["replicas"]);
+            var hpa = autoscalers[name];
+            Assert.True((int)hpa["spec"]!["maxReplicas"]! > (int)hpa["spec"]!["minReplicas"]!);
+            Assert.Equal("RollingUpdate", (string?)deployment["spec"]!["strategy"]!["type"]);
+            if (name is "gateway" or "loyalty")
+            {
+                Assert.True((int)hpa["spec"]!["minReplicas"]! >= minimum, $"{overlay}: {name} starts with fewer than {minimum} replicas");
+            }
+        }
+
+        Assert.Equal(5, autoscalers.Count);
     }
 
     [Theory]
