@@ -16,6 +16,7 @@ ENV ASPNETCORE_URLS=http://+:8080 \
     DOTNET_RUNNING_IN_CONTAINER=true \
     FIDPASS_ASSEMBLY=${ASSEMBLY}
 EXPOSE 8080
-# The aspnet image ships the non-root "app" user (uid 1654).
-USER app
+# The aspnet image's non-root "app" user, by uid (its APP_UID): a numeric USER lets Kubernetes
+# verify runAsNonRoot (deploy/k8s sets runAsUser: 1654 to match).
+USER 1654
 ENTRYPOINT ["sh", "-c", "exec dotnet \"$FIDPASS_ASSEMBLY.dll\""]

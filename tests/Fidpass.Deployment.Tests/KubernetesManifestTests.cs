@@ -1,0 +1,296 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Fidpass.Deployment.Tests;
+
+/// <summary>deploy/k8s: what an operator applies must be valid Kubernetes and run Fidpass safely.</summary>
+public sealed class KubernetesManifestTests
+{
+    /// <summary>Services whose Marten subscription relays stored events to the bus (DESIGN.md).</summary>
+    private static readonly string[] RelayingServices = ["merchant-token", "loyalty", "stripe-terminal", "cashlogy-edge"];
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("production")]
+    public async Task Overlay_renders_and_every_object_is_valid_against_the_Kubernetes_schemas(string overlay)
+    {
+        var rendered = await Manifests.Render(overlay);
+
+        Assert.True(rendered.Errors.Count == 0, string.Join('\n', rendered.Errors));
+        Assert.True(rendered.Objects.Count > 30, $"{overlay} rendered only {rendered.Objects.Count} objects");
+        Assert.All(rendered.Objects, o => Assert.False(string.IsNullOrEmpty(Manifests.Name(o))));
+    }
+
+    [Fact]
+    public async Task The_validator_rejects_an_invalid_object()
+    {
+        // Guards the guard: a validator that accepts anything would make the test above meaningless.
+        var rendered = await Manifests.Render("local");
+        var broken = rendered.Single("Deployment", "loyalty").DeepClone();
+        broken["spec"]!["replicas"] = "two";
+        var yaml = broken.ToJsonString(); // JSON is YAML
+
+        var (exit, stdout) = await Validate(yaml);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("replicas", stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("production")]
+    public async Task Every_host_project_has_a_Deployment_with_probes_limits_and_a_locked_down_pod(string overlay)
+    {
+        var rendered = await Manifests.Render(overlay);
+        var hosts = Repository.HostProjectFolders();
+        Assert.True(hosts.Count >= 6, string.Join(", ", hosts));
+
+        foreach (var host in hosts)
+        {
+            var deployment = rendered.Single("Deployment", host);
+            Assert.Equal($"fidpass/{host}", Manifests.Containers(deployment)[0]!["image"]!.GetValue<string>().Split(':')[0]);
+            Assert.NotNull(rendered.OfKind("Service").SingleOrDefault(s => Manifests.Name(s) == host));
+            Assert.NotNull(rendered.OfKind("PodDisruptionBudget").SingleOrDefault(p => Manifests.Name(p) == host));
+        }
+
+        Assert.All(rendered.FidpassDeployments, deployment =>
+        {
+            var name = Manifests.Name(deployment);
+            var pod = deployment["spec"]!["template"]!["spec"]!;
+            Assert.True((bool?)pod["securityContext"]?["runAsNonRoot"] == true, $"{name}: runAsNonRoot");
+            Assert.Equal("RuntimeDefault", (string?)pod["securityContext"]?["seccompProfile"]?["type"]);
+            var container = Manifests.Containers(deployment)[0]!;
+            Assert.Equal("/alive", (string?)container["livenessProbe"]?["httpGet"]?["path"]);
+            Assert.Equal("/health", (string?)container["readinessProbe"]?["httpGet"]?["path"]);
+            Assert.NotNull(container["startupProbe"]?["httpGet"]);
+            Assert.NotNull(container["resources"]?["limits"]?["cpu"]);
+            Assert.NotNull(container["resources"]?["limits"]?["memory"]);
+            Assert.NotNull(container["resources"]?["requests"]?["memory"]);
+            Assert.True((bool?)container["securityContext"]?["readOnlyRootFilesystem"] == true, $"{name}: read-only root");
+            Assert.True((bool?)container["securityContext"]?["allowPrivilegeEscalation"] == false, $"{name}: no privilege escalation");
+            Assert.Equal(["ALL"], container["securityContext"]!["capabilities"]!["drop"]!.AsArray().Select(c => (string?)c));
+            var tmp = container["volumeMounts"]!.AsArray().Single(m => (string?)m!["mountPath"] == "/tmp");
+            var volume = pod["volumes"]!.AsArray().Single(v => (string?)v!["name"] == (string?)tmp!["name"]);
+            Assert.NotNull(volume!["emptyDir"]);
+        });
+    }
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("production")]
+    public async Task Exactly_one_replica_runs_the_Marten_daemon_per_service(string overlay)
+    {
+        var rendered = await Manifests.Render(overlay);
+        var autoscaled = rendered.OfKind("HorizontalPodAutoscaler").Select(h => (string?)h["spec"]!["scaleTargetRef"]!["name"]).ToHashSet();
+
+        // Marten runs the daemon unless told Disabled (ServiceDefaults' default is Solo).
+        var martenServices = rendered.FidpassDeployments
+            .Where(d => Manifests.HasEnv(d, "ConnectionStrings__postgres"))
+            .GroupBy(d => Manifests.AppName(d)!)
+            .ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Superset(RelayingServices.ToHashSet(), martenServices.Keys.ToHashSet());
+
+        foreach (var (service, deployments) in martenServices)
+        {
+            var daemons = deployments.Where(d => !string.Equals(Manifests.Env(d, "Marten__Daemon"), "Disabled", StringComparison.Ordinal)).ToList();
+            var daemon = Assert.Single(daemons);
+            Assert.Equal($"{service}-worker", Manifests.Name(daemon));
+            Assert.Equal("Solo", Manifests.Env(daemon, "Marten__Daemon"));
+            Assert.Equal(1, (int?)daemon["spec"]!["replicas"]);
+            Assert.Equal("Recreate", (string?)daemon["spec"]!["strategy"]!["type"]);
+            Assert.DoesNotContain(Manifests.Name(daemon), autoscaled);
+            Assert.Null(rendered.OfKind("Service").FirstOrDefault(s => (string?)s["spec"]!["selector"]!["app.kubernetes.io/component"] == "worker"));
+        }
+    }
+
+    [Theory]
+    [InlineData("local", 1)]
+    [InlineData("production", 3)]
+    public async Task Stateless_HTTP_replicas_are_autoscaled_and_production_runs_more_of_them(string overlay, int minimum)
+    {
+        var rendered = await Manifests.Render(overlay);
+        var autoscalers = rendered.OfKind("HorizontalPodAutoscaler").ToDictionary(h => (string)h["spec"]!["scaleTargetRef"]!["name"]!);
+
+        foreach (var name in new[] { "gateway", "loyalty", "merchant-token", "stripe-terminal", "web" })
+        {
+            var deployment = rendered.Single("Deployment", name);
+            Assert.Equal("Disabled", Manifests.HasEnv(deployment, "ConnectionStrings__postgres") ? Manifests.Env(deployment, "Marten__Daemon") : "Disabled");
+            // The autoscaler owns the count; a replicas field would reset it on every apply.
+            Assert.Null(deployment["spec"]!["replicas"]);
+            var hpa = autoscalers[name];
+            Assert.True((int)hpa["spec"]!["maxReplicas"]! > (int)hpa["spec"]!["minReplicas"]!);
+            Assert.Equal("RollingUpdate", (string?)deployment["spec"]!["strategy"]!["type"]);
+            if (name is "gateway" or "loyalty")
+            {
+                Assert.True((int)hpa["spec"]!["minReplicas"]! >= minimum, $"{overlay}: {name} starts with fewer than {minimum} replicas");
+            }
+        }
+
+        Assert.Equal(5, autoscalers.Count);
+    }
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("production")]
+    public async Task Cashlogy_edge_keeps_one_replica_per_machine_session(string overlay)
+    {
+        var rendered = await Manifests.Render(overlay);
+        var edge = rendered.Single("Deployment", "cashlogy-edge");
+
+        Assert.Equal(1, Manifests.Replicas(edge));
+        Assert.Equal("Recreate", (string?)edge["spec"]!["strategy"]!["type"]);
+        Assert.DoesNotContain(rendered.OfKind("HorizontalPodAutoscaler"), h => (string?)h["spec"]!["scaleTargetRef"]!["name"] == "cashlogy-edge");
+        // A minAvailable: 1 budget on one replica would block every node drain.
+        Assert.Null(rendered.Single("PodDisruptionBudget", "cashlogy-edge")["spec"]!["minAvailable"]);
+    }
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("production")]
+    public async Task Credentials_come_from_secrets_by_reference(string overlay)
+    {
+        var rendered = await Manifests.Render(overlay);
+        var sensitive = new Regex("^(ConnectionStrings__|FIDPASS_ADMIN_KEY$|Stripe__)", RegexOptions.None, TimeSpan.FromSeconds(1));
+
+        var checkedVariables = 0;
+        foreach (var deployment in rendered.FidpassDeployments)
+        {
+            foreach (var variable in Manifests.Containers(deployment)[0]!["env"]?.AsArray() ?? [])
+            {
+                if (!sensitive.IsMatch((string)variable!["name"]!))
+                {
+                    continue;
+                }
+
+                checkedVariables++;
+                Assert.Null(variable["value"]);
+                Assert.NotNull(variable["valueFrom"]?["secretKeyRef"]?["name"]);
+            }
+
+            Assert.All(rendered.OfKind("ConfigMap"), cm => Assert.DoesNotContain("Password=", cm.ToJsonString(), StringComparison.OrdinalIgnoreCase));
+        }
+
+        Assert.True(checkedVariables >= 10, $"only {checkedVariables} credential variables found");
+    }
+
+    [Fact]
+    public async Task Production_embeds_no_secret_and_local_secrets_are_obviously_dev_only()
+    {
+        var production = await Manifests.Render("production");
+        Assert.Empty(production.OfKind("Secret"));
+
+        var local = await Manifests.Render("local");
+        var values = local.OfKind("Secret")
+            .SelectMany(s => (s["data"]?.AsObject() ?? []).Select(kv => (Key: $"{Manifests.Name(s)}/{kv.Key}", Value: Encoding.UTF8.GetString(Convert.FromBase64String((string)kv.Value!)))))
+            .ToList();
+        Assert.NotEmpty(values);
+        Assert.All(values, v => Assert.True(
+            v.Value.Length == 0 || v.Value.Contains("dev-only", StringComparison.Ordinal) || v.Value.Contains("dev_only", StringComparison.Ordinal) || v.Value == "fidpass",
+            $"{v.Key} does not look like a development value: every local secret must say dev-only"));
+
+        // The secrets the base references are exactly the ones local generates (nothing dangling).
+        var referenced = local.FidpassDeployments
+            .SelectMany(d => Manifests.Containers(d)[0]!["env"]?.AsArray() ?? [])
+            .Select(e => (string?)e!["valueFrom"]?["secretKeyRef"]?["name"])
+            .Where(n => n is not null).ToHashSet();
+        Assert.Subset(local.OfKind("Secret").Select(Manifests.Name).Select(n => (string?)n).ToHashSet(), referenced);
+    }
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("production")]
+    public async Task Only_the_gateway_is_reachable_from_outside(string overlay)
+    {
+        var rendered = await Manifests.Render(overlay);
+
+        Assert.All(rendered.OfKind("Service"), s => Assert.Equal("ClusterIP", (string?)s["spec"]!["type"] ?? "ClusterIP"));
+        var backends = rendered.OfKind("Ingress")
+            .SelectMany(i => i["spec"]!["rules"]!.AsArray())
+            .SelectMany(r => r!["http"]!["paths"]!.AsArray())
+            .Select(p => (string?)p!["backend"]!["service"]!["name"]).ToList();
+        Assert.All(backends, b => Assert.Equal("gateway", b));
+        if (overlay == "production")
+        {
+            var ingress = Assert.Single(rendered.OfKind("Ingress"));
+            Assert.NotEmpty(ingress["spec"]!["tls"]!.AsArray());
+        }
+
+        var policies = rendered.OfKind("NetworkPolicy").ToList();
+        var deny = policies.Single(p => Manifests.Name(p) == "fidpass-default-deny");
+        Assert.Empty(deny["spec"]!["ingress"]?.AsArray() ?? []);
+        Assert.Empty(deny["spec"]!["egress"]?.AsArray() ?? []);
+
+        // A rule without "from" admits everyone: only the gateway may have one.
+        var open = policies.Where(p => (p["spec"]!["ingress"]?.AsArray() ?? []).Any(rule => (rule!["from"]?.AsArray().Count ?? 0) == 0)).ToList();
+        var gatewayPolicy = Assert.Single(open);
+        Assert.Equal("gateway", (string?)gatewayPolicy["spec"]!["podSelector"]!["matchLabels"]!["app.kubernetes.io/name"]);
+
+        // Every service other than the gateway is admitted from the gateway, nothing else but Prometheus.
+        var fromGateway = policies.Single(p => Manifests.Name(p) == "services-ingress-from-gateway");
+        var protectedServices = fromGateway["spec"]!["podSelector"]!["matchExpressions"]![0]!["values"]!.AsArray().Select(v => (string?)v).ToHashSet();
+        Assert.Equal(Repository.HostProjectFolders().Where(h => h != "gateway").Select(h => (string?)h).ToHashSet(), protectedServices);
+    }
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("production")]
+    public async Task Every_image_is_pinned_and_the_pods_run_as_the_Dockerfile_user(string overlay)
+    {
+        var rendered = await Manifests.Render(overlay);
+        var containers = rendered.OfKind("Deployment").Concat(rendered.OfKind("StatefulSet"))
+            .SelectMany(d => Manifests.Containers(d)).ToList();
+
+        Assert.All(containers, c =>
+        {
+            var image = (string)c!["image"]!;
+            Assert.Matches(@"^[\w./-]+:[\w.-]+$", image);
+            Assert.False(image.EndsWith(":latest", StringComparison.Ordinal), image);
+        });
+
+        var dockerfile = await File.ReadAllLinesAsync(Path.Combine(Repository.Root, "Dockerfile"), TestContext.Current.CancellationToken);
+        var user = dockerfile.Last(l => l.StartsWith("USER ", StringComparison.Ordinal))[5..].Trim();
+        Assert.Matches("^[0-9]+$", user);
+        Assert.All(dockerfile.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)), from => Assert.Matches(@"^FROM [\w./-]+:\d[\w.-]*( AS \w+)?$", from));
+        Assert.All(rendered.FidpassDeployments, d => Assert.Equal(user, d["spec"]!["template"]!["spec"]!["securityContext"]!["runAsUser"]!.ToString()));
+    }
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("production")]
+    public async Task Every_Fidpass_pod_is_scraped_and_the_dashboards_are_shipped_as_a_ConfigMap(string overlay)
+    {
+        var rendered = await Manifests.Render(overlay);
+
+        Assert.All(rendered.FidpassDeployments, d =>
+        {
+            var annotations = d["spec"]!["template"]!["metadata"]!["annotations"];
+            Assert.Equal("true", (string?)annotations?["prometheus.io/scrape"]);
+            Assert.Equal("/metrics", (string?)annotations?["prometheus.io/path"]);
+        });
+
+        var dashboards = rendered.Single("ConfigMap", "fidpass-grafana-dashboards");
+        Assert.Equal("1", (string?)dashboards["metadata"]!["labels"]!["grafana_dashboard"]);
+        foreach (var file in Dashboards.Files())
+        {
+            Assert.Equal(await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken), (string?)dashboards["data"]![Path.GetFileName(file)]);
+        }
+
+        Assert.NotNull(rendered.OfKind("ConfigMap").SingleOrDefault(c => Manifests.Name(c).StartsWith("fidpass-prometheus-rules", StringComparison.Ordinal)));
+        Assert.NotNull(rendered.OfKind("Deployment").SingleOrDefault(d => Manifests.Name(d) == "otel-collector"));
+    }
+
+    private static async Task<(int Exit, string Stdout)> Validate(string yaml)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("node", $"\"{Path.Combine(Manifests.ValidatorFolder, "validate.js")}\"")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.StandardInput.WriteAsync(yaml);
+        process.StandardInput.Close();
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        return (process.ExitCode, await stdout);
+    }
+}
