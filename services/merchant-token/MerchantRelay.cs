@@ -8,7 +8,11 @@ using MassTransit;
 namespace Fidpass.MerchantToken;
 
 /// <summary>Publishes the stored events other services care about (the event store is the outbox).</summary>
-public sealed class MerchantRelay(IPublishEndpoint publisher) : EventRelay(publisher)
+/// <remarks>
+/// Takes <see cref="IBus"/> (a singleton), not the scoped <see cref="IPublishEndpoint"/>: the relay is a
+/// singleton, and Development's scope validation refuses a scoped dependency in it.
+/// </remarks>
+public sealed class MerchantRelay(IBus bus) : EventRelay(bus)
 {
     public static readonly Type[] RelayedEvents =
         [typeof(MerchantCreated), typeof(DashboardTokenRegenerated), typeof(IntegrationKeyRevoked), typeof(SessionEnded)];
