@@ -77,16 +77,26 @@ public class GatewayFixture : IAsyncLifetime
             .With("RateLimits:PerCredential:WindowSeconds", "10")
             .With("RateLimits:PerIp:PermitLimit", "1000000")
             .With("RateLimits:Public:PermitLimit", "1000");
+        gateway.With("Cors:AllowedOrigins:0", AllowedOrigin);
         foreach (var (cluster, address) in _clusters)
         {
             gateway.With($"ReverseProxy:Clusters:{cluster}:Destinations:primary:Address", address.ToString());
         }
+
+        ConfigureGateway(gateway);
 
         Gateway = Track(gateway);
         Client = new HttpClient { BaseAddress = gateway.Start() };
 
         // The revocation queue must be bound before any test revokes anything.
         await Eventually.True(async () => (await Client.GetAsync(new Uri("/health", UriKind.Relative))).StatusCode == HttpStatusCode.OK, what: "gateway /health");
+    }
+
+    public const string AllowedOrigin = "https://web.fidpass.test";
+
+    /// <summary>Last word on the gateway's settings (limits, …) before it starts.</summary>
+    protected virtual void ConfigureGateway(KestrelHost<GatewayApp> gateway)
+    {
     }
 
     /// <summary>Starts the services behind the gateway; derived fixtures add theirs (loyalty, …) after calling this.</summary>
