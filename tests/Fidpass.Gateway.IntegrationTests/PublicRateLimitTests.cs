@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 
 namespace Fidpass.Gateway.IntegrationTests;
 
-/// <summary>A gateway whose public routes (sign-up, enrolment, session opening) allow 3 calls per minute per IP.</summary>
+/// <summary>A gateway whose public routes that create something (sign-up, enrolment) allow 3 calls per minute per IP.</summary>
 public sealed class StrictPublicLimitFixture : GatewayFixture
 {
     public const int PublicLimit = 3;

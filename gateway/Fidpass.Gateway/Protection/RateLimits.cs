@@ -6,8 +6,7 @@ namespace Fidpass.Gateway.Protection;
 
 /// <summary>
 /// Fixed-window limits, chained: per client IP (everything), per presented credential (keyed by
-/// the secret's SHA-256) and, stricter, per IP on public routes (enrolment, sign-up, session
-/// opening). Settings <c>RateLimits:{PerIp|PerCredential|Public}:{PermitLimit|WindowSeconds}</c>.
+/// the secret's SHA-256) and, stricter, per IP on public routes that create something (enrolment, sign-up). Settings <c>RateLimits:{PerIp|PerCredential|Public}:{PermitLimit|WindowSeconds}</c>.
 /// A refusal is a 429 with <c>Retry-After</c> in seconds.
 /// </summary>
 public static class RateLimits

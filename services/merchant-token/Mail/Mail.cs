@@ -87,6 +87,11 @@ public static class MailApi
             return app;
         }
 
+        if (app.Environment.IsProduction())
+        {
+            app.Logger.LogWarning("Smtp:Host is not configured: sign-in mails are kept in the development mailbox, not sent.");
+        }
+
         var dev = app.MapGroup("/dev").WithTags("Développement");
         dev.MapGet("/mailbox.json", async (IQuerySession session, CancellationToken ct) => TypedResults.Ok(await LatestAsync(session, ct)))
             .WithName("DevMailboxJson")

@@ -168,13 +168,25 @@ public static class RegisterMerchantApi
     }
 
     private static async Task<IResult> SignUp(
-        HttpRequest request, IConfiguration configuration, IDocumentSession session, IMailSender mail, TimeProvider clock, CancellationToken cancellationToken)
+        HttpRequest request, IConfiguration configuration, IDocumentSession session, IMailSender mail, TimeProvider clock,
+        ILogger<SignedUpMerchant> logger, CancellationToken cancellationToken)
     {
         var body = await Http.ReadBodyAsync<RegisterMerchantRequest>(request, cancellationToken);
         var (merchant, token) = await MerchantRegistration.RegisterAsync(session, body, MerchantRegistration.BySignUp, clock, cancellationToken);
-        await mail.SendAsync(SignInMail.For(merchant, MerchantRegistration.DashboardUrl(configuration, token)), cancellationToken);
+        var message = $"Un lien de connexion a été envoyé à {merchant.Email}.";
+        try
+        {
+            await mail.SendAsync(SignInMail.For(merchant, MerchantRegistration.DashboardUrl(configuration, token)), cancellationToken);
+        }
+        catch (SmtpException ex)
+        {
+            // The account exists; an operator can regenerate and resend the link. Never log the mail: it holds the token.
+            logger.LogWarning("Sign-in mail for merchant {MerchantId} not sent: {SmtpStatus}", merchant.Id, ex.StatusCode);
+            message = "Votre espace est créé, mais l'e-mail de connexion n'a pas pu être envoyé. Contactez le support Fidpass.";
+        }
+
         return TypedResults.Created(
             $"/api/v1/merchants/{merchant.Slug}",
-            new SignedUpMerchant(merchant.Id, merchant.Slug, merchant.Name, merchant.Email, $"Un lien de connexion a été envoyé à {merchant.Email}."));
+            new SignedUpMerchant(merchant.Id, merchant.Slug, merchant.Name, merchant.Email, message));
     }
 }
