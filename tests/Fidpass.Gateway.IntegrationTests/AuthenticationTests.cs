@@ -217,6 +217,36 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_revocation_reaches_every_gateway_replica()
+    {
+        var (_, second) = await fixture.StartGatewayAsync();
+        var merchant = await fixture.CreateMerchantAsync();
+        var key = await fixture.IssueKeyAsync(merchant, "scan");
+        var replicas = new[] { Client, second };
+        foreach (var replica in replicas)
+        {
+            // Each replica has the key cached as valid (403 = authenticated, not allowed to manage keys).
+            Assert.Equal(HttpStatusCode.Forbidden, (await ListKeys(replica, merchant.Slug, key.Key)).StatusCode);
+        }
+
+        using var revoke = await Send(HttpMethod.Delete, $"/api/v1/merchants/{merchant.Slug}/integration-keys/{key.Id}", merchant.DashboardToken);
+        Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
+
+        foreach (var replica in replicas)
+        {
+            await Eventually.True(async () => (await ListKeys(replica, merchant.Slug, key.Key)).StatusCode == HttpStatusCode.Unauthorized,
+                TimeSpan.FromSeconds(5), $"revoked key refused by {replica.BaseAddress}");
+        }
+    }
+
+    private static async Task<HttpResponseMessage> ListKeys(HttpClient client, string slug, string bearer)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/merchants/{slug}/integration-keys");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        return await client.SendAsync(request, Ct);
+    }
+
+    [Fact]
     public async Task A_regenerated_dashboard_token_replaces_the_old_one_within_five_seconds()
     {
         var merchant = await fixture.CreateMerchantAsync();

@@ -52,6 +52,7 @@ public class GatewayFixture : IAsyncLifetime
     private readonly List<IAsyncDisposable> _hosts = [];
     private readonly Dictionary<string, Uri> _clusters = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<string> _secrets = [];
+    private readonly List<HttpClient> _clients = [];
 
     public string AdminKey { get; } = "op_" + Guid.NewGuid().ToString("N");
     public CapturedLogs Logs { get; } = new();
@@ -71,25 +72,32 @@ public class GatewayFixture : IAsyncLifetime
         RabbitMq = await TestServers.CreateVirtualHostAsync("gateway-it");
         await StartServicesAsync();
 
+        (Gateway, Client) = await StartGatewayAsync();
+    }
+
+    /// <summary>Starts a gateway replica in front of the fixture's services (the fixture starts one; tests may add more).</summary>
+    public async Task<(KestrelHost<GatewayApp> Host, HttpClient Client)> StartGatewayAsync()
+    {
         var gateway = new KestrelHost<GatewayApp>(Logs);
         gateway.WithInfrastructure(Postgres, RabbitMq)
             .With("RateLimits:PerCredential:PermitLimit", CredentialRateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .With("RateLimits:PerCredential:WindowSeconds", "10")
             .With("RateLimits:PerIp:PermitLimit", "1000000")
-            .With("RateLimits:Public:PermitLimit", "1000");
-        gateway.With("Cors:AllowedOrigins:0", AllowedOrigin);
+            .With("RateLimits:Public:PermitLimit", "1000")
+            .With("Cors:AllowedOrigins:0", AllowedOrigin);
         foreach (var (cluster, address) in _clusters)
         {
             gateway.With($"ReverseProxy:Clusters:{cluster}:Destinations:primary:Address", address.ToString());
         }
 
         ConfigureGateway(gateway);
-
-        Gateway = Track(gateway);
-        Client = new HttpClient { BaseAddress = gateway.Start() };
+        Track(gateway);
+        var client = new HttpClient { BaseAddress = gateway.Start() };
+        _clients.Add(client);
 
         // The revocation queue must be bound before any test revokes anything.
-        await Eventually.True(async () => (await Client.GetAsync(new Uri("/health", UriKind.Relative))).StatusCode == HttpStatusCode.OK, what: "gateway /health");
+        await Eventually.True(async () => (await client.GetAsync(new Uri("/health", UriKind.Relative))).StatusCode == HttpStatusCode.OK, what: "gateway /health");
+        return (gateway, client);
     }
 
     public const string AllowedOrigin = "https://web.fidpass.test";
@@ -192,7 +200,7 @@ public class GatewayFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        Client?.Dispose();
+        _clients.ForEach(c => c.Dispose());
         for (var i = _hosts.Count - 1; i >= 0; i--)
         {
             await _hosts[i].DisposeAsync();
