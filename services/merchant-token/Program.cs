@@ -1,15 +1,44 @@
-using MassTransit;
-using Fidpass.ServiceDefaults;
 using Fidpass.MerchantToken;
+using Fidpass.MerchantToken.Credentials;
+using Fidpass.MerchantToken.IntegrationKeys;
+using Fidpass.MerchantToken.Internal;
+using Fidpass.MerchantToken.Mail;
+using Fidpass.MerchantToken.Merchants;
+using Fidpass.MerchantToken.Sessions;
+using Fidpass.ServiceDefaults;
+using JasperFx.Events.Projections;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddFidpassMarten("merchant_token", _ => { });
-builder.AddFidpassMessaging("merchant_token", bus => bus.AddConsumers(typeof(MerchantTokenApi).Assembly));
+builder.AddFidpassMarten("merchant_token", opts =>
+    {
+        opts.Projections.Snapshot<Merchant>(SnapshotLifecycle.Inline);
+        opts.Schema.For<Merchant>().UniqueIndex(m => m.Slug);
+        opts.Schema.For<Credential>().Index(c => c.CredentialId);
+        opts.Events.AddEventTypes([.. MerchantRelay.RelayedEvents, typeof(IntegrationKeyIssued), typeof(SessionOpened)]);
+    })
+    .AddSubscriptionWithServices<MerchantRelay>(ServiceLifetime.Singleton, o =>
+    {
+        foreach (var type in MerchantRelay.RelayedEvents)
+        {
+            o.IncludeType(type);
+        }
+    });
+builder.AddFidpassMessaging("merchant_token");
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddMail(builder.Configuration);
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapGroup("/api/v1")
+    .WithRejections()
+    .MapRegisterMerchantApi()
+    .MapDashboardTokenApi()
+    .MapIntegrationKeysApi()
+    .MapSessionsApi();
+app.MapInternalApi();
+app.MapDevMailboxApi();
 
 app.Run();

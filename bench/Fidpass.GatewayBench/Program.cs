@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+// Usage:
+//   dotnet run -c Release --project bench/Fidpass.GatewayBench -- \
+//     --gateway http://127.0.0.1:5080 --direct http://127.0.0.1:5101 --admin-key <FIDPASS_ADMIN_KEY> \
+//     [--path "/api/v1/merchants/{slug}/integration-keys"] [--requests 20000] [--concurrency 16]
+// The same authenticated GET is sent through the gateway (dashboard token, introspected and cached
+// there) and straight to the service (with the X-Fidpass-* headers the gateway would have set).
+// For the loyalty lookup: --direct <loyalty> --path "/api/businesses/{slug}/integration/lookup?barcode=<member id>".
+var options = Options.Parse(args);
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency * 2 }) { Timeout = TimeSpan.FromSeconds(30) };
+
+using var create = new HttpRequestMessage(HttpMethod.Post, new Uri(options.Gateway, "/api/v1/admin/merchants"))
+{
+    Content = JsonContent.Create(new { name = "Bench " + Guid.NewGuid().ToString("N")[..8], email = "bench@example.fr" }),
+};
+create.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.AdminKey);
+using var created = await http.SendAsync(create);
+created.EnsureSuccessStatusCode();
+var merchant = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement;
+var slug = merchant.GetProperty("slug").GetString()!;
+var token = merchant.GetProperty("dashboardToken").GetString()!;
+var merchantId = merchant.GetProperty("id").GetString()!;
+var path = options.Path.Replace("{slug}", slug, StringComparison.Ordinal);
+
+HttpRequestMessage ThroughGateway()
+{
+    var request = new HttpRequestMessage(HttpMethod.Get, new Uri(options.Gateway, path));
+    request.Headers.Add("X-Dashboard-Token", token);
+    return request;
+}
+
+HttpRequestMessage Direct()
+{
+    var request = new HttpRequestMessage(HttpMethod.Get, new Uri(options.Direct, path));
+    request.Headers.Add("X-Fidpass-Merchant-Id", merchantId);
+    request.Headers.Add("X-Fidpass-Merchant-Slug", slug);
+    request.Headers.Add("X-Fidpass-Credential-Kind", "dashboard_token");
+    request.Headers.Add("X-Fidpass-Scopes", "");
+    return request;
+}
+
+Console.WriteLine($"{Environment.ProcessorCount} CPU, {options.Requests} requests, concurrency {options.Concurrency}, GET {options.Path}");
+var direct = await Run("direct ", Direct);
+var gateway = await Run("gateway", ThroughGateway);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"gateway keeps {100 * gateway.Throughput / direct.Throughput:F0}% of direct throughput; adds {gateway.P50 - direct.P50:F2} ms at p50, {gateway.P99 - direct.P99:F2} ms at p99"));
+
+async Task<Result> Run(string label, Func<HttpRequestMessage> make)
+{
+    await Drive(Math.Min(1000, options.Requests / 10), make, null); // warm-up: JIT, connection pools, caches
+    var latencies = new double[options.Requests];
+    var watch = Stopwatch.StartNew();
+    await Drive(options.Requests, make, latencies);
+    var elapsed = watch.Elapsed.TotalSeconds;
+    Array.Sort(latencies);
+    var result = new Result(options.Requests / elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{label}: {result.Throughput,8:F0} req/s   p50 {result.P50,6:F2} ms   p99 {result.P99,6:F2} ms"));
+    return result;
+}
+
+async Task Drive(int count, Func<HttpRequestMessage> make, double[]? latencies)
+{
+    var next = -1;
+    await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async _ =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < count)
+        {
+            using var request = make();
+            var start = Stopwatch.GetTimestamp();
+            using var response = await http.SendAsync(request);
+            await response.Content.ReadAsByteArrayAsync();
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"{request.RequestUri?.AbsolutePath} answered {(int)response.StatusCode}");
+            }
+
+            if (latencies is not null)
+            {
+                latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+        }
+    }));
+}
+
+static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+
+internal sealed record Result(double Throughput, double P50, double P99);
+
+internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string Path, int Requests, int Concurrency)
+{
+    public static Options Parse(string[] args)
+    {
+        string Arg(string name, string? fallback) =>
+            args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback ?? throw new ArgumentException($"{name} is required");
+
+        return new Options(
+            new Uri(Arg("--gateway", "http://127.0.0.1:5080")),
+            new Uri(Arg("--direct", "http://127.0.0.1:5101")),
+            Arg("--admin-key", Environment.GetEnvironmentVariable("FIDPASS_ADMIN_KEY")),
+            Arg("--path", "/api/v1/merchants/{slug}/integration-keys"),
+            int.Parse(Arg("--requests", "20000"), CultureInfo.InvariantCulture),
+            int.Parse(Arg("--concurrency", "16"), CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,45 @@
+using Yarp.ReverseProxy.Model;
+
+namespace Fidpass.Gateway.Authentication;
+
+/// <summary>
+/// What a route asks of the gateway, read from the route's <c>Metadata</c> in configuration:
+/// <c>Fidpass.Auth</c> (<c>credential</c> by default, <c>anonymous</c> for public routes,
+/// <c>operator</c> when the service checks an operator key itself, <c>none</c> for callers that sign
+/// their requests, e.g. Stripe webhooks), <c>Fidpass.Api</c> (<c>compat</c> for the historical
+/// <c>/api/businesses</c> error bodies, <c>v1</c> otherwise) and <c>Fidpass.RateLimit</c>
+/// (<c>public</c> for the stricter per-IP limit of enrolment and sign-up).
+/// </summary>
+public sealed record RouteRules(string RouteId, string Auth, bool Compat, bool PublicRateLimit)
+{
+    public const string Credential = "credential";
+    public const string Anonymous = "anonymous";
+    public const string Operator = "operator";
+    public const string None = "none";
+
+    public static RouteRules? For(HttpContext context)
+    {
+        if (context.Items.TryGetValue(typeof(RouteRules), out var cached))
+        {
+            return cached as RouteRules;
+        }
+
+        var route = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config;
+        RouteRules? rules = null;
+        if (route is not null)
+        {
+            var metadata = route.Metadata ?? new Dictionary<string, string>();
+            rules = new RouteRules(
+                route.RouteId,
+                metadata.GetValueOrDefault("Fidpass.Auth") ?? Credential,
+                string.Equals(metadata.GetValueOrDefault("Fidpass.Api"), "compat", StringComparison.OrdinalIgnoreCase),
+                string.Equals(metadata.GetValueOrDefault("Fidpass.RateLimit"), "public", StringComparison.OrdinalIgnoreCase));
+        }
+
+        context.Items[typeof(RouteRules)] = rules;
+        return rules;
+    }
+
+    /// <summary>Error bodies: compatibility routes keep <c>{"error","code"}</c>, even when no route matched their prefix.</summary>
+    public static bool IsCompatPath(HttpContext context) => For(context)?.Compat ?? context.Request.Path.StartsWithSegments("/api/businesses");
+}

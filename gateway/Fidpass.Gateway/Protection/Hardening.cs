@@ -1,0 +1,38 @@
+using Fidpass.Gateway.Authentication;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Fidpass.Gateway.Protection;
+
+/// <summary>Security headers on every answer and a request body size limit (<c>Gateway:MaxRequestBodyBytes</c>, 1 MiB by default).</summary>
+public sealed class Hardening(RequestDelegate next, IConfiguration configuration)
+{
+    private readonly long _maxBody = long.TryParse(configuration["Gateway:MaxRequestBodyBytes"], System.Globalization.CultureInfo.InvariantCulture, out var max) && max > 0
+        ? max
+        : 1024 * 1024;
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        context.Response.OnStarting(static state =>
+        {
+            var headers = ((HttpContext)state).Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers["Cross-Origin-Opener-Policy"] = "same-origin";
+            return Task.CompletedTask;
+        }, context);
+
+        if (context.Request.ContentLength > _maxBody)
+        {
+            return GatewayErrors.TooLarge(context, _maxBody);
+        }
+
+        // Bodies without a length (chunked) are cut by the server at the same limit.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = _maxBody;
+        }
+
+        return next(context);
+    }
+}
