@@ -14,9 +14,10 @@ namespace Fidpass.ServiceDefaults;
 /// once (a crash between publish and the daemon's checkpoint republishes), so the message id is the
 /// stored event's id and consumers stay idempotent. The trace that appended the event (kept in the
 /// event's <c>traceparent</c> header) is continued, so a gateway request and the consumer of the
-/// message it caused are one trace.
+/// message it caused are one trace. Relays are singletons (the daemon owns them), so they publish
+/// through the root <see cref="IBus"/>, not a scoped <see cref="IPublishEndpoint"/>.
 /// </summary>
-public abstract class EventRelay(IPublishEndpoint publisher) : SubscriptionBase
+public abstract class EventRelay(IBus publisher) : SubscriptionBase
 {
     public const string TraceParentHeader = "traceparent";
     private static readonly ActivitySource Source = new(Telemetry.FidpassSource);
