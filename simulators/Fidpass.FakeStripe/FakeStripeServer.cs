@@ -28,6 +28,11 @@ public static class FakeStripeServer
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:12111");
+        }
+
         var options = builder.Configuration.GetSection("FakeStripe").Get<FakeStripeOptions>() ?? new FakeStripeOptions();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
