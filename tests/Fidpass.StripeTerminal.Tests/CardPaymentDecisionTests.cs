@@ -20,7 +20,7 @@ public sealed class CardPaymentDecisionTests
     private static PaymentIntentSnapshot Intent(string status, long received = 0, long capturable = 0, string? error = null) =>
         new("pi_1", status, 2500, received, capturable, "eur", error, error is null ? null : "insufficient_funds", error is null ? null : "Refusée", null);
 
-    private static CardPayment Fold(CardPayment state, IReadOnlyList<object> events) => events.Aggregate(state, (s, e) => s.Evolve(e));
+    private static CardPayment Fold(CardPayment state, IReadOnlyList<object> events) => events.Aggregate(state, (s, e) => s.Fold(e));
 
     [Fact]
     public void A_succeeded_PaymentIntent_collects_the_money_once_with_member_and_basket()
@@ -110,11 +110,11 @@ public sealed class CardPaymentDecisionTests
         var refund = new RefundSnapshot("re_1", "pi_1", 1000, "eur", "succeeded", "r-1");
 
         var requested = paid.Apply(new CardRefundRequested(paid.Id, "r-1", 1000, "refund:pi_1:r-1", Now));
-        Assert.Equal(1500, requested.Refundable);
+        Assert.Equal(1500, requested.Refundable());
         var refunded = Fold(requested, CardPaymentDecisions.FromRefund(requested, refund, Now));
 
         Assert.Equal(1000, refunded.AmountRefunded);
-        Assert.Equal(1500, refunded.Refundable);
+        Assert.Equal(1500, refunded.Refundable());
         Assert.Empty(CardPaymentDecisions.FromRefund(refunded, refund, Now));
         Assert.Equal("refund_amount_invalid", CardPaymentDecisions.RefuseRefund(refunded, 1501));
         Assert.Null(CardPaymentDecisions.RefuseRefund(refunded, 1500));

@@ -63,6 +63,9 @@ public sealed record CardPayment(
     IReadOnlyDictionary<string, long> RefundRequests, IReadOnlyList<string> RefundedRequests, DateTimeOffset StartedAt, DateTimeOffset UpdatedAt,
     DateTimeOffset? AuthorizedAt)
 {
+    /// <summary>The stream version, kept by Marten on the snapshot so FetchForWriting checks concurrency against it.</summary>
+    public long Version { get; set; }
+
     /// <summary>Deterministic: the same sale of the same merchant is always the same stream, so it cannot be charged twice.</summary>
     public static Guid StreamId(Guid merchantId, string saleId)
     {
@@ -81,7 +84,7 @@ public sealed record CardPayment(
     public static string RefundKey(string paymentIntentId, string requestId) => $"refund:{paymentIntentId}:{requestId}";
 
     /// <summary>What may still be refunded: refunds requested but not yet confirmed count as spent.</summary>
-    public long Refundable => AmountReceived - AmountRefunded - RefundRequests.Where(r => !RefundedRequests.Contains(r.Key)).Sum(r => r.Value);
+    public long Refundable() => AmountReceived - AmountRefunded - RefundRequests.Where(r => !RefundedRequests.Contains(r.Key)).Sum(r => r.Value);
 
     public static CardPayment Create(CardPaymentStarted e) => new(
         e.PaymentId, e.MerchantId, e.SaleId, e.ReaderId, e.TillId, e.Amount, e.Currency, e.CaptureMethod, e.MemberId,
@@ -147,7 +150,7 @@ public sealed record CardPayment(
         UpdatedAt = e.At,
     };
 
-    public CardPayment Evolve(object e) => e switch
+    public CardPayment Fold(object e) => e switch
     {
         PaymentIntentCreated x => Apply(x),
         ReaderProcessRequested x => Apply(x),

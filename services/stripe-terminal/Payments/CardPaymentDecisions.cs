@@ -96,7 +96,7 @@ public static class CardPaymentDecisions
     public static string? RefuseRefund(CardPayment state, long amount) => state switch
     {
         { Status: not CardPaymentStatus.Succeeded } => "payment_not_collected",
-        _ when amount <= 0 || amount > state.Refundable => "refund_amount_invalid",
+        _ when amount <= 0 || amount > state.Refundable() => "refund_amount_invalid",
         _ => null,
     };
 }

@@ -1,7 +1,6 @@
 using Fidpass.ServiceDefaults;
 using Fidpass.StripeTerminal.Stripe;
 using JasperFx;
-using JasperFx.Events;
 using Marten;
 using Stripe;
 using Stripe.Terminal;
@@ -31,6 +30,11 @@ public sealed class CardPayments(IDocumentStore store, StripeClient stripe, Time
     /// <summary>Journals a new sale; an existing stream (a retry, or a racing duplicate) is returned as is.</summary>
     public async Task<CardPayment> StartAsync(CardPaymentStarted started, CancellationToken ct)
     {
+        if (await LoadAsync(started.PaymentId, ct) is { } existing)
+        {
+            return existing;
+        }
+
         try
         {
             await using var session = store.LightweightSession();
@@ -38,7 +42,7 @@ public sealed class CardPayments(IDocumentStore store, StripeClient stripe, Time
             session.CarryTrace();
             await session.SaveChangesAsync(ct);
         }
-        catch (ExistingStreamIdCollisionException)
+        catch (Marten.Exceptions.ExistingStreamIdCollisionException)
         {
             // Same sale id again: the deterministic stream id made the database refuse a second sale.
         }
@@ -65,7 +69,7 @@ public sealed class CardPayments(IDocumentStore store, StripeClient stripe, Time
             try
             {
                 await session.SaveChangesAsync(ct);
-                return events.Aggregate(state, (s, e) => s.Evolve(e));
+                return events.Aggregate(state, (s, e) => s.Fold(e));
             }
             catch (ConcurrencyException) when (attempt < 5)
             {

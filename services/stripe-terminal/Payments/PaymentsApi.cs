@@ -295,14 +295,14 @@ public static class PaymentsApi
         {
             if (!payment!.RefundRequests.ContainsKey(body.RefundId))
             {
-                var amount = body.Amount ?? payment.Refundable;
+                var amount = body.Amount ?? payment.Refundable();
                 switch (CardPaymentDecisions.RefuseRefund(payment, amount))
                 {
                     case "payment_not_collected":
                         return ApiProblems.Problem(409, "payment_not_collected", "Seul un paiement encaissé peut être remboursé.");
                     case "refund_amount_invalid":
                         return ApiProblems.Problem(400, "refund_amount_invalid",
-                            $"Le montant à rembourser doit être un entier entre 1 et {payment.Refundable} centimes.");
+                            $"Le montant à rembourser doit être un entier entre 1 et {payment.Refundable()} centimes.");
                     default:
                         break;
                 }

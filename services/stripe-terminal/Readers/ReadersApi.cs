@@ -122,7 +122,8 @@ public static class ReadersApi
         {
             var reader = await stripe.V1.Terminal.Readers.CreateAsync(
                 new ReaderCreateOptions { RegistrationCode = body.RegistrationCode, Label = body.Label, Location = location.Id },
-                StripeSetup.Call(await session.StripeAccountAsync(merchant.MerchantId, ct)), ct);
+                StripeSetup.Call(await session.StripeAccountAsync(merchant.MerchantId, ct),
+                    $"reader-register:{merchant.MerchantId:N}:{location.Id}:{body.RegistrationCode}:{body.Label}"), ct);
             var stored = new TerminalReader(reader.Id, merchant.MerchantId, reader.Label, location.Id, reader.DeviceType, reader.Status, reader.LastSeenAt);
             session.Store(stored);
             await session.SaveChangesAsync(ct);
@@ -191,7 +192,7 @@ public static class ReadersApi
         try
         {
             await stripe.V1.Terminal.Readers.UpdateAsync(readerId, new ReaderUpdateOptions { Label = body.Label },
-                StripeSetup.Call(await session.StripeAccountAsync(merchant.MerchantId, ct)), ct);
+                StripeSetup.Call(await session.StripeAccountAsync(merchant.MerchantId, ct), $"reader-label:{readerId}:{body.Label}"), ct);
             session.Store(reader with { Label = body.Label });
             await session.SaveChangesAsync(ct);
             return TypedResults.Ok(ReaderView.From(reader with { Label = body.Label }));
