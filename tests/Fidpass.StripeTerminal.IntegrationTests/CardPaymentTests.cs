@@ -210,6 +210,8 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
         Assert.Equal(1000, (await Json(second)).GetProperty("amountRefunded").GetInt64());
         using var tooMuch = await merchant.Http.PostAsJsonAsync(merchant.Route($"payments/{saleId}/refunds"), new { refundId = "avoir-2", amount = 1501 }, Ct);
         Assert.Equal("refund_amount_invalid", (await Json(tooMuch)).GetProperty("code").GetString());
+        using var notCents = await merchant.Http.PostAsJsonAsync(merchant.Route($"payments/{saleId}/refunds"), new { refundId = "avoir-3", amount = 10.5 }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, notCents.StatusCode);
 
         var refunded = await Eventually.Get(
             () => Task.FromResult(fixture.Refunded.FirstOrDefault(r => r.PaymentId == paymentIntentId)), r => r is not null, what: "PaymentRefunded");

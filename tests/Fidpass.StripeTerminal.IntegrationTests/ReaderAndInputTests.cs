@@ -164,20 +164,65 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
     }
 
     [Fact]
-    public async Task A_stuck_payment_is_cancelled_by_the_operator()
+    public async Task A_stuck_reader_is_freed_by_the_operator_and_the_sale_goes_through_on_the_same_PaymentIntent()
     {
         var merchant = fixture.NewMerchant();
         var readerId = await merchant.RegisterReaderAsync();
         await fixture.ControlAsync($"/__fake/readers/{readerId}/stuck");
-        using var started = await merchant.PayAsync(new { saleId = "sale-stuck", amount = 1500, currency = "eur", readerId });
+        var sale = new { saleId = "sale-stuck", amount = 1500, currency = "eur", readerId };
+        using var started = await merchant.PayAsync(sale);
+        var paymentIntentId = (await Json(started)).GetProperty("paymentIntentId").GetString();
         await merchant.PresentCardAsync(readerId);
         Assert.Equal("processing", (await merchant.PaymentAsync("sale-stuck")).GetProperty("status").GetString());
 
-        using var cancel = await merchant.Http.PostAsync(merchant.Route("payments/sale-stuck/cancel"), null, Ct);
+        using var freed = await merchant.Http.PostAsync(merchant.Route($"readers/{readerId}/cancel-action"), null, Ct);
+        Assert.Equal(HttpStatusCode.OK, freed.StatusCode);
+        Assert.Equal("reader_failed", (await merchant.PaymentAsync("sale-stuck")).GetProperty("status").GetString());
+
+        await fixture.ControlAsync($"/__fake/readers/{readerId}/stuck?on=false");
+        using var retry = await merchant.PayAsync(sale);
+        var retried = await Json(retry);
+        Assert.Equal((paymentIntentId, 2), (retried.GetProperty("paymentIntentId").GetString(), retried.GetProperty("attempt").GetInt32()));
+        await merchant.PresentCardAsync(readerId);
+        await merchant.PaymentReachesAsync("sale-stuck", "succeeded");
+    }
+
+    [Fact]
+    public async Task A_sale_not_yet_paid_can_be_cancelled_and_its_PaymentIntent_is_cancelled_at_Stripe()
+    {
+        var merchant = fixture.NewMerchant();
+        var readerId = await merchant.RegisterReaderAsync();
+        using var started = await merchant.PayAsync(new { saleId = "sale-cancel", amount = 1500, currency = "eur", readerId });
+        var paymentIntentId = (await Json(started)).GetProperty("paymentIntentId").GetString();
+
+        using var cancel = await merchant.Http.PostAsync(merchant.Route("payments/sale-cancel/cancel"), null, Ct);
 
         Assert.Equal("canceled", (await Json(cancel)).GetProperty("status").GetString());
-        var reader = (await fixture.Fake.GetFromJsonAsync<JsonElement>("/__fake/readers", Ct)).EnumerateArray().Single(r => r.GetProperty("id").GetString() == readerId);
-        Assert.Equal(JsonValueKind.Null, reader.GetProperty("action").ValueKind);
+        var intent = await fixture.Fake.GetFromJsonAsync<JsonElement>("/__fake/readers", Ct);
+        Assert.Equal(JsonValueKind.Null, intent.EnumerateArray().Single(r => r.GetProperty("id").GetString() == readerId).GetProperty("action").ValueKind);
+        Assert.Contains(await fixture.FakeRequestsAsync(), r => r.GetProperty("path").GetString() == $"/v1/payment_intents/{paymentIntentId}/cancel"
+            && r.GetProperty("idempotencyKey").GetString() == $"pi-cancel:{paymentIntentId}" && r.GetProperty("status").GetInt32() == 200);
+    }
+
+    [Fact]
+    public async Task A_merchant_on_a_connected_account_has_every_call_sent_with_its_Stripe_Account()
+    {
+        var merchant = fixture.NewMerchant();
+        using var account = await merchant.Http.PutAsJsonAsync(merchant.Route("stripe-account"), new { accountId = "acct_1FidpassCafe" }, Ct);
+        Assert.Equal(HttpStatusCode.OK, account.StatusCode);
+        var readerId = await merchant.RegisterReaderAsync();
+
+        using var started = await merchant.PayAsync(new { saleId = "sale-connect", amount = 2000, currency = "eur", readerId });
+        var paymentIntentId = (await Json(started)).GetProperty("paymentIntentId").GetString()!;
+        await merchant.PresentCardAsync(readerId);
+        await merchant.PaymentReachesAsync("sale-connect", "succeeded");
+
+        var calls = (await fixture.FakeRequestsAsync()).Where(r => r.GetRawText().Contains(readerId, StringComparison.Ordinal)
+            || r.GetRawText().Contains(paymentIntentId, StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(calls);
+        Assert.All(calls, r => Assert.Equal("acct_1FidpassCafe", r.GetProperty("stripeAccount").GetString()));
+        using var invalid = await merchant.Http.PutAsJsonAsync(merchant.Route("stripe-account"), new { accountId = "nope" }, Ct);
+        await AssertProblemAsync(invalid, HttpStatusCode.BadRequest, "invalid_stripe_account");
     }
 
     [Fact]

@@ -187,6 +187,38 @@ public static class PaymentsApi
             Text("basketReference"), capture), null);
     }
 
+    private static async Task<(RefundCardPayment? Body, IResult? Invalid)> ReadRefundAsync(HttpRequest request, CancellationToken ct)
+    {
+        JsonElement body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
+        }
+        catch (JsonException)
+        {
+            return (null, ApiProblems.Problem(400, "invalid_body", "Le corps de la requête n'est pas un JSON valide."));
+        }
+
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return (null, ApiProblems.Problem(400, "invalid_body", "Le corps de la requête doit être un objet JSON."));
+        }
+
+        long? amount = null;
+        if (body.TryGetProperty("amount", out var raw) && raw.ValueKind != JsonValueKind.Null)
+        {
+            if (raw.ValueKind != JsonValueKind.Number || !raw.TryGetInt64(out var value))
+            {
+                return (null, ApiProblems.Problem(400, "refund_amount_invalid", "Le montant à rembourser doit être un nombre entier de centimes."));
+            }
+
+            amount = value;
+        }
+
+        var refundId = body.TryGetProperty("refundId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+        return (new RefundCardPayment(refundId, amount), null);
+    }
+
     private static async Task<(CardPayment? Payment, IResult? Missing)> FindAsync(HttpContext http, CardPayments payments, string saleId, CancellationToken ct)
     {
         var payment = await payments.LoadAsync(CardPayment.StreamId(http.Merchant().MerchantId, saleId), ct);
@@ -277,10 +309,15 @@ public static class PaymentsApi
         }
     }
 
-    private static async Task<IResult> RefundAsync(
-        HttpContext http, string saleId, RefundCardPayment body, CardPayments payments, CancellationToken ct)
+    private static async Task<IResult> RefundAsync(HttpContext http, string saleId, CardPayments payments, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(body.RefundId) || body.RefundId.Length > 100)
+        var (body, invalid) = await ReadRefundAsync(http.Request, ct);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        if (string.IsNullOrWhiteSpace(body!.RefundId) || body.RefundId.Length > 100)
         {
             return ApiProblems.Problem(400, "refund_id_required", "Indiquez l'identifiant du remboursement (refundId) : il évite un double remboursement.");
         }

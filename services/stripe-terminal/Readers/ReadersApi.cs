@@ -47,6 +47,9 @@ public static class ReadersApi
         group.MapGet("/readers", ListAsync).WithSummary("Lecteurs du commerce, avec état et dernière connexion");
         group.MapPatch("/readers/{readerId}", RenameAsync).WithSummary("Renommer un lecteur").ProducesProblem(404);
         group.MapDelete("/readers/{readerId}", DeleteAsync).WithSummary("Supprimer un lecteur").ProducesProblem(404);
+        group.MapPost("/readers/{readerId}/cancel-action", CancelActionAsync)
+            .WithSummary("Libérer un lecteur bloqué : la vente en cours reste relançable sur le même paiement")
+            .ProducesProblem(404).ProducesProblem(409);
         group.MapPut("/tills/{tillId}/reader", ConnectAsync)
             .WithSummary("Relier une caisse à un lecteur (refusé si le lecteur sert une autre vente, sauf force=true)")
             .Produces<TillReaderView>().ProducesProblem(404).ProducesProblem(409);
@@ -288,6 +291,39 @@ public static class ReadersApi
 
         var payment = await session.Query<Payments.CardPayment>().FirstOrDefaultAsync(p => p.PaymentIntentId == pi, ct);
         return payment is not null && payment.MerchantId == merchantId && payment.TillId == tillId;
+    }
+
+    /// <summary>
+    /// The operator's way out of a stuck action (spec 3.1): <c>cancel_action</c> clears the reader;
+    /// the sale's attempt ends and the same PaymentIntent is re-used when the till sends the sale again.
+    /// Refused (busy) while a card is authorising.
+    /// </summary>
+    private static async Task<IResult> CancelActionAsync(
+        HttpContext http, string readerId, IDocumentSession session, StripeClient stripe, Payments.CardPayments payments, CancellationToken ct)
+    {
+        var merchant = http.Merchant();
+        if (await OwnedAsync(session, merchant.MerchantId, readerId, ct) is null)
+        {
+            return ReaderNotFound();
+        }
+
+        var call = StripeSetup.Call(await session.StripeAccountAsync(merchant.MerchantId, ct));
+        try
+        {
+            var before = await stripe.V1.Terminal.Readers.GetAsync(readerId, null, call, ct);
+            var after = await stripe.V1.Terminal.Readers.CancelActionAsync(readerId, new ReaderCancelActionOptions(), call, ct);
+            if (before.Action?.ProcessPaymentIntent?.PaymentIntentId is { } pi && await payments.FindByIntentAsync(pi, ct) is { } payment)
+            {
+                await payments.ReconcileReaderFailureAsync(payment, "canceled_on_reader", "Action annulée sur le lecteur par l'opérateur.", ct);
+            }
+
+            return TypedResults.Ok(ReaderView.From(
+                (await OwnedAsync(session, merchant.MerchantId, readerId, ct))! with { Status = after.Status, LastSeenAt = after.LastSeenAt }));
+        }
+        catch (StripeException ex)
+        {
+            return StripeProblems.From(ex);
+        }
     }
 
     private static async Task<IResult> GetTillReaderAsync(HttpContext http, string tillId, IDocumentSession session, StripeClient stripe, CancellationToken ct)
