@@ -33,6 +33,7 @@ public static class FakeStripeServer
             builder.WebHost.UseUrls("http://127.0.0.1:12111");
         }
 
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var options = builder.Configuration.GetSection("FakeStripe").Get<FakeStripeOptions>() ?? new FakeStripeOptions();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
@@ -59,8 +60,7 @@ public static class FakeStripeServer
             Reader? slowReader = null;
             lock (state.Gate)
             {
-                var auth = request.Headers.Authorization.ToString();
-                var apiKey = auth.StartsWith("Bearer ", StringComparison.Ordinal) ? auth[7..] : null;
+                var apiKey = ApiKeyOf(request.Headers.Authorization.ToString());
                 var fingerprint = $"{call.Method} {call.Path} {string.Join('&', form.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))}";
                 var slot = $"{apiKey}|{account}|{key}";
                 if (apiKey is null || !(options.ApiKey is { } expected ? apiKey == expected : apiKey.StartsWith("sk_test_", StringComparison.Ordinal)))
@@ -139,6 +139,30 @@ public static class FakeStripeServer
 
         MapControl(app, state, webhooks, faults);
         return app;
+    }
+
+    /// <summary>Bearer, or Basic with the key as user name (what <c>curl -u sk_test_…:</c> sends), as Stripe accepts both.</summary>
+    private static string? ApiKeyOf(string authorization)
+    {
+        if (authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return authorization[7..];
+        }
+
+        if (authorization.StartsWith("Basic ", StringComparison.Ordinal))
+        {
+            try
+            {
+                var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(authorization[6..]));
+                return decoded.Split(':')[0] is { Length: > 0 } key ? key : null;
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+
+        return null;
     }
 
     private static string Mask(string key) => key.Length <= 8 ? "****" : key[..7] + new string('*', Math.Max(0, key.Length - 11)) + key[^4..];

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Fidpass.Testing;
 using Stripe;
 
 namespace Fidpass.StripeTerminal.IntegrationTests;
@@ -252,5 +253,17 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
         var other = fixture.NewMerchant();
         using var foreign = await other.Http.PostAsJsonAsync(other.Route("connection-tokens"), new { locationId }, Ct);
         Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_new_merchant_gets_a_simulated_reader_when_no_Stripe_key_is_configured()
+    {
+        var merchant = fixture.NewMerchant();
+
+        await fixture.PublishAsync(new Contracts.Merchants.MerchantRegistered(merchant.Id, merchant.Slug, "Café Démo", "demo@example.fr", DateTimeOffset.UtcNow));
+
+        var readers = await Eventually.Get(
+            () => merchant.Http.GetFromJsonAsync<JsonElement>(merchant.Route("readers"), Ct), r => r.GetArrayLength() == 1, what: "demo reader");
+        Assert.Equal("simulated_wisepos_e", readers[0].GetProperty("deviceType").GetString());
     }
 }

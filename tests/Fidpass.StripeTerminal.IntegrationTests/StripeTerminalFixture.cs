@@ -109,6 +109,9 @@ public sealed class StripeTerminalFixture : IAsyncLifetime
         response.EnsureSuccessStatusCode();
     }
 
+    public Task PublishAsync<T>(T message)
+        where T : class => _bus!.Publish(message, TestContext.Current.CancellationToken);
+
     public Task WebhookModeAsync(string mode) => ControlAsync($"/__fake/webhooks?mode={mode}");
 }
 
