@@ -239,6 +239,7 @@ public static class FakeStripeServer
                 r.TimeoutCount = count ?? 1;
             }));
         control.MapPost("/readers/{id}/stuck", (string id, bool? on) => WithReader(state, id, r => r.Stuck = on ?? true));
+        control.MapPost("/readers/{id}/authorizing", (string id, int milliseconds) => WithReader(state, id, r => r.AuthorizingMs = milliseconds));
         control.MapPost("/readers/{id}/slow", (string id, int milliseconds) => WithReader(state, id, r => r.AcknowledgeDelayMs = milliseconds));
         control.MapPost("/readers/{id}/present", (string id, string? number) =>
         {

@@ -334,10 +334,10 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
         var intent = Intents[action.PaymentIntentId!];
         var decline = DeclineFor(number, intent.Amount);
 
-        if (options.AuthorizingMilliseconds > 0)
+        if ((reader.AuthorizingMs ?? options.AuthorizingMilliseconds) is > 0 and var authorizing)
         {
             action.Authorizing = true;
-            _ = FinishLaterAsync(reader, action, intent, decline, tip);
+            _ = FinishLaterAsync(reader, action, intent, decline, tip, authorizing);
             return FakeResponse.Ok(reader.ToJson());
         }
 
@@ -345,9 +345,9 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
         return FakeResponse.Ok(reader.ToJson());
     }
 
-    private async Task FinishLaterAsync(Reader reader, ReaderAction action, Intent intent, (string Code, string Message)? decline, long tip)
+    private async Task FinishLaterAsync(Reader reader, ReaderAction action, Intent intent, (string Code, string Message)? decline, long tip, int milliseconds)
     {
-        await Task.Delay(options.AuthorizingMilliseconds);
+        await Task.Delay(milliseconds);
         lock (Gate)
         {
             if (reader.Action == action)

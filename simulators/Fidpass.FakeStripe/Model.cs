@@ -155,6 +155,9 @@ public sealed class Reader
     public bool Stuck { get; set; }
     public int AcknowledgeDelayMs { get; set; }
 
+    /// <summary>Per-reader override of <see cref="FakeStripeOptions.AuthorizingMilliseconds"/>.</summary>
+    public int? AuthorizingMs { get; set; }
+
     public bool IsSimulated => DeviceType.StartsWith("simulated_", StringComparison.Ordinal);
 
     public JsonObject ToJson() => new()

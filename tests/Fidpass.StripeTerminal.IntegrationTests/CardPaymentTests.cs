@@ -271,4 +271,61 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
         await BarrierAsync(merchant, readerId);
         Assert.Equal(1, CollectedFor(paymentIntentId));
     }
+
+    [Fact]
+    public async Task A_Stripe_5xx_is_retried_with_the_same_key_and_creates_one_PaymentIntent()
+    {
+        var merchant = fixture.NewMerchant();
+        var readerId = await merchant.RegisterReaderAsync();
+        await fixture.ControlAsync("/__fake/faults?method=POST&path=/v1/payment_intents&status=500&count=1&shouldRetry=true");
+
+        using var started = await merchant.PayAsync(new { saleId = "sale-5xx", amount = 700, currency = "eur", readerId });
+
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var creates = (await fixture.FakeRequestsAsync())
+            .Where(r => r.GetProperty("idempotencyKey").GetString() == $"pi-create:{merchant.Id:N}:sale-5xx").ToList();
+        Assert.Equal([500, 200], creates.Select(r => r.GetProperty("status").GetInt32()));
+    }
+
+    [Fact]
+    public async Task While_the_card_authorises_the_reader_is_busy_and_cannot_be_cancelled_then_the_sale_completes()
+    {
+        var merchant = fixture.NewMerchant();
+        var readerId = await merchant.RegisterReaderAsync();
+        await fixture.ControlAsync($"/__fake/readers/{readerId}/authorizing?milliseconds=1500");
+        using var started = await merchant.PayAsync(new { saleId = "sale-authorizing", amount = 1100, currency = "eur", readerId });
+        var paymentIntentId = (await Json(started)).GetProperty("paymentIntentId").GetString()!;
+        await merchant.PresentCardAsync(readerId);
+
+        using var cancel = await merchant.Http.PostAsync(merchant.Route($"readers/{readerId}/cancel-action"), null, Ct);
+        Assert.Equal(HttpStatusCode.Conflict, cancel.StatusCode);
+        Assert.Equal("reader_busy", (await Json(cancel)).GetProperty("code").GetString());
+        using var other = await merchant.PayAsync(new { saleId = "sale-authorizing-2", amount = 1100, currency = "eur", readerId });
+        Assert.Equal("reader_busy", (await Json(other)).GetProperty("code").GetString());
+
+        await merchant.PaymentReachesAsync("sale-authorizing", "succeeded");
+        await Eventually.True(() => Task.FromResult(CollectedFor(paymentIntentId) == 1), what: "PaymentCollected");
+    }
+
+    [Fact]
+    public async Task Webhooks_of_another_API_version_are_refused_and_the_poller_still_finishes_the_sale()
+    {
+        var merchant = fixture.NewMerchant();
+        var readerId = await merchant.RegisterReaderAsync();
+        try
+        {
+            await fixture.ControlAsync("/__fake/webhooks?apiVersion=2024-06-20");
+            using var started = await merchant.PayAsync(new { saleId = "sale-old-version", amount = 1300, currency = "eur", readerId });
+            await merchant.PresentCardAsync(readerId);
+            var evt = (await fixture.FakeEventsAsync()).Last(e => (string?)e["api_version"] == "2024-06-20");
+
+            using var delivery = await fixture.Fake.PostAsync(new Uri($"/__fake/events/{evt["id"]}/deliver", UriKind.Relative), null, Ct);
+            Assert.Equal(400, (await Json(delivery)).GetProperty("status").GetInt32());
+            await merchant.PaymentReachesAsync("sale-old-version", "succeeded");
+        }
+        finally
+        {
+            await fixture.WebhookModeAsync("normal");
+        }
+    }
 }
