@@ -37,7 +37,15 @@ public static class TerminalRoutes
             }
 
             http.Items[IdentityKey] = identity;
-            return await next(context);
+            try
+            {
+                return await next(context);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !http.RequestAborted.IsCancellationRequested)
+            {
+                // Stripe unreachable or too slow: what was journaled stays, the till retries the same sale.
+                return ApiProblems.Problem(502, "stripe_unavailable", "Stripe ne répond pas pour le moment. Réessayez le même paiement dans un instant.");
+            }
         });
         return group;
     }
