@@ -1,15 +1,42 @@
-using MassTransit;
 using Fidpass.ServiceDefaults;
 using Fidpass.StripeTerminal;
+using Fidpass.StripeTerminal.Payments;
+using Fidpass.StripeTerminal.Readers;
+using Fidpass.StripeTerminal.Stripe;
+using Fidpass.StripeTerminal.Webhooks;
+using JasperFx.Events.Projections;
+using MassTransit;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddFidpassMarten("stripe_terminal", _ => { });
+builder.AddStripe();
+builder.AddFidpassMarten("stripe_terminal", opts =>
+    {
+        opts.Projections.Snapshot<CardPayment>(SnapshotLifecycle.Inline);
+        opts.Schema.For<CardPayment>().Index(p => p.PaymentIntentId!);
+        opts.Schema.For<TerminalReader>().Index(r => r.MerchantId);
+        opts.Schema.For<TerminalLocation>().Index(l => l.MerchantId);
+        opts.Schema.For<TillReader>();
+        opts.Schema.For<MerchantStripeAccount>();
+        opts.Schema.For<ProcessedStripeEvent>();
+    })
+    .AddSubscriptionWithServices<PaymentRelay>(ServiceLifetime.Singleton, o =>
+    {
+        o.IncludeType<CardPaymentSucceeded>();
+        o.IncludeType<CardRefunded>();
+    });
 builder.AddFidpassMessaging("stripe_terminal", bus => bus.AddConsumers(typeof(StripeTerminalApi).Assembly));
+builder.Services.AddSingleton<CardPayments>();
+if (builder.Configuration["Stripe:Follower"] is not "Disabled")
+{
+    builder.Services.AddHostedService<PaymentFollower>();
+}
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapTerminalGroup().MapReadersApi().MapPaymentsApi();
+app.MapStripeWebhooks();
 
 app.Run();
