@@ -55,9 +55,29 @@ public abstract class EventRelay(IBus publisher) : SubscriptionBase
     }
 }
 
+/// <summary>
+/// Lightweight sessions (no identity map: the Marten session is the unit of work) that stamp the
+/// current trace on every event they append, so <see cref="EventRelay"/> continues it on the bus
+/// without each handler remembering to.
+/// </summary>
+internal sealed class TracingSessionFactory(IDocumentStore store) : ISessionFactory
+{
+    public IQuerySession QuerySession() => store.QuerySession();
+
+    public IDocumentSession OpenSession()
+    {
+        var session = store.LightweightSession();
+        session.CarryTrace();
+        return session;
+    }
+}
+
 public static class EventRelaySessionExtensions
 {
-    /// <summary>Stamps the current trace on the events this session appends, for <see cref="EventRelay"/>.</summary>
+    /// <summary>
+    /// Stamps the current trace on the events this session appends, for <see cref="EventRelay"/>.
+    /// Sessions from dependency injection already do; call it on sessions opened from the store.
+    /// </summary>
     public static void CarryTrace(this IDocumentSession session)
     {
         if (Activity.Current is { } activity)

@@ -42,7 +42,7 @@ public static class Infrastructure
                 configure(options);
                 return options;
             })
-            .UseLightweightSessions();
+            .BuildSessionsWith<TracingSessionFactory>();
 
         // Schema migration at start-up; off only for hosts that must start without a database.
         if (builder.Configuration["Marten:ApplyChangesOnStartup"] is not "false")
