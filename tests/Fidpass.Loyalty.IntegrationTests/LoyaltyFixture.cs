@@ -23,18 +23,18 @@ public sealed class LoyaltyFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await Host.DisposeAsync();
 
-    public TestMerchant NewMerchant() => new(this, Guid.NewGuid(), "shop-" + Guid.NewGuid().ToString("N")[..10]);
+    public TestMerchant NewMerchant() => new(Host, Guid.NewGuid(), "shop-" + Guid.NewGuid().ToString("N")[..10]);
 }
 
 /// <summary>A merchant as the gateway would present it to loyalty.</summary>
-public sealed record TestMerchant(LoyaltyFixture Fixture, Guid Id, string Slug)
+public sealed record TestMerchant(ServiceHost<LoyaltyApi> Host, Guid Id, string Slug)
 {
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A client carrying the headers the gateway sets after authenticating.</summary>
     public HttpClient Client(string kind = GatewayIdentity.DashboardToken, string scopes = "", Guid? merchantId = null, string? slug = null)
     {
-        var client = Fixture.Host.CreateClient();
+        var client = Host.CreateClient();
         client.DefaultRequestHeaders.Add(GatewayIdentity.MerchantIdHeader, (merchantId ?? Id).ToString());
         client.DefaultRequestHeaders.Add(GatewayIdentity.MerchantSlugHeader, slug ?? Slug);
         client.DefaultRequestHeaders.Add(GatewayIdentity.CredentialKindHeader, kind);
