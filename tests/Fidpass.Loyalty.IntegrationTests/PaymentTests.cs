@@ -1,6 +1,10 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Threading.Channels;
+using Fidpass.Contracts.Merchants;
 using Fidpass.Contracts.Payments;
 using Fidpass.Loyalty.Payments;
+using Fidpass.Loyalty.Programs;
 using Fidpass.Testing;
 using Marten;
 using MassTransit;
@@ -138,6 +142,74 @@ public sealed class PaymentTests(LoyaltyFixture fixture) : IClassFixture<Loyalty
 
         await Bus.Publish(Refund(card, 1_500), Ct); // half of the purchase
         await BalanceBecomes(merchant, member, 150);
+    }
+
+    [Fact]
+    public async Task A_registered_merchant_gets_the_default_program_once()
+    {
+        var merchant = fixture.NewMerchant();
+        var registered = new MerchantRegistered(merchant.Id, merchant.Slug, "Café Test", "cafe@example.fr", DateTimeOffset.UtcNow);
+        await Bus.Publish(registered, Ct);
+        await Eventually.True(async () =>
+        {
+            await using var session = fixture.Host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+            return await session.LoadAsync<LoyaltyProgram>(merchant.Id, Ct) is not null;
+        }, what: "default program created");
+
+        await merchant.PutProgramAsync(new { type = "stamps", pointsPerEuro = 0, pointsPerVisit = 1 });
+        await Bus.Publish(registered, Ct);
+        await Bus.Publish(new MerchantRegistered(Guid.NewGuid(), "other", "Autre", "autre@example.fr", DateTimeOffset.UtcNow), Ct);
+
+        using var client = merchant.Client();
+        // A redelivered registration never resets the merchant's own rules.
+        var program = await Eventually.Get(
+            () => client.GetFromJsonAsync<JsonElement>($"/api/v1/merchants/{merchant.Slug}/program", Ct),
+            p => p.GetProperty("type").GetString() == "stamps", what: "program kept");
+        Assert.Equal(1, program.GetProperty("pointsPerVisit").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_refund_is_published_as_PointsReversed()
+    {
+        var merchant = fixture.NewMerchant();
+        var member = await merchant.EnrolAsync();
+        var received = Channel.CreateUnbounded<LoyaltyContracts.PointsReversed>();
+        var listener = MassTransit.Bus.Factory.CreateUsingRabbitMq(bus =>
+        {
+            bus.Host(new Uri(fixture.RabbitMq));
+            bus.ReceiveEndpoint("test-points-reversed-" + Guid.NewGuid().ToString("N"), endpoint =>
+            {
+                endpoint.AutoDelete = true;
+                endpoint.Handler<LoyaltyContracts.PointsReversed>(context => received.Writer.WriteAsync(context.Message).AsTask());
+            });
+        });
+        await listener.StartAsync(Ct);
+        try
+        {
+            var payment = Payment(merchant, member, 2_000);
+            await Bus.Publish(payment, Ct);
+            await BalanceBecomes(merchant, member, 20);
+            var refund = Refund(payment, 500);
+            await Bus.Publish(refund, Ct);
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(15));
+            LoyaltyContracts.PointsReversed message;
+            do
+            {
+                message = await received.Reader.ReadAsync(timeout.Token);
+            }
+            while (message.MemberId != member);
+
+            Assert.Equal(5, message.Points);
+            Assert.Equal(15, message.NewBalance);
+            Assert.Equal(refund.RefundId, message.RefundId);
+            Assert.Equal(Fidpass.Loyalty.Members.Uuid.ForPayment(payment.PaymentId), message.ReversedOperationId);
+        }
+        finally
+        {
+            await listener.StopAsync(Ct);
+        }
     }
 
     [Fact]
