@@ -32,12 +32,24 @@ public static class CreditHandler
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();
-            if (recordId is not null && await session.LoadAsync<IdempotencyRecord>(recordId, ct) is { } stored)
+
+            // One round trip reads everything the decision needs. The first attempt is optimistic
+            // (no lock: the common case, different members); after losing a race on a busy member,
+            // the retry takes the stream's row lock so concurrent credits queue instead of spinning.
+            var batch = session.CreateBatchQuery();
+            var storedAnswer = recordId is null ? null : batch.Load<IdempotencyRecord>(recordId);
+            var fetch = request.MemberId is { } id
+                ? attempt == 1 ? batch.Events.FetchForWriting<Member>(id) : batch.Events.FetchForExclusiveWriting<Member>(id)
+                : null;
+            var programLoad = batch.Load<LoyaltyProgram>(request.Identity.MerchantId);
+            await batch.Execute(ct);
+
+            if (storedAnswer is not null && await storedAnswer is { } stored)
             {
                 return stored.RequestHash == request.RequestHash ? Idempotency.Replay(stored) : refuse(Idempotency.KeyReused);
             }
 
-            var stream = request.MemberId is { } id ? await session.Events.FetchForWriting<Member>(id, ct) : null;
+            var stream = fetch is null ? null : await fetch;
             var member = stream?.Aggregate;
             if (member is null || member.Erased || member.MerchantId != request.Identity.MerchantId)
             {
@@ -49,7 +61,7 @@ public static class CreditHandler
                 return refuse(request.InputRefusal);
             }
 
-            var program = await session.LoadAsync<LoyaltyProgram>(member.MerchantId, ct) ?? LoyaltyProgram.Default(member.MerchantId);
+            var program = await programLoad ?? LoyaltyProgram.Default(member.MerchantId);
             var command = new CreditPoints(Guid.CreateVersion7(), request.Input!, request.Source, null, ClampToCaps: false);
             var (credited, refusal) = CreditDecider.Decide(member, program, command, DateTimeOffset.UtcNow);
             if (refusal is not null || credited is null)

@@ -53,6 +53,12 @@ public sealed record Member(
 {
     public const string ErasedName = "Membre supprimé";
 
+    /// <summary>
+    /// Credits kept reversible in the state. The state is rewritten on every credit, so it must not
+    /// grow without bound; the most recent credits (years of visits for a regular) stay reversible.
+    /// </summary>
+    public const int ReversibleCredits = 500;
+
     public static Member Create(MemberEnrolled e) =>
         new(e.MemberId, e.MerchantId, e.Name, e.Email, 0, null, e.At, false, DateOnly.MinValue, 0, []);
 
@@ -62,7 +68,7 @@ public sealed record Member(
         LastVisitAt = e.At,
         CapDay = e.CapDay,
         PointsOnCapDay = (e.CapDay == CapDay ? PointsOnCapDay : 0) + e.Points,
-        Credits = [.. Credits, new CreditEntry(e.OperationId, e.Points, e.AmountCents, e.PaymentId, 0, 0)],
+        Credits = [.. Credits.Skip(Math.Max(0, Credits.Count + 1 - ReversibleCredits)), new CreditEntry(e.OperationId, e.Points, e.AmountCents, e.PaymentId, 0, 0)],
     };
 
     public Member Apply(PointsAdjusted e) => this with { Points = e.NewBalance };
