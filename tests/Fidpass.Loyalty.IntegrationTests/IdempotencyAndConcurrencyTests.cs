@@ -17,11 +17,39 @@ public sealed class IdempotencyAndConcurrencyTests(LoyaltyFixture fixture) : ICl
         var responses = await Task.WhenAll(Enumerable.Range(0, 50)
             .Select(i => merchant.ScanAsync($$"""{"barcode":"{{id}}","points":{{(i % 3) + 1}}}""", client: client)));
 
-        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        foreach (var response in responses)
+        {
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Ct));
+        }
+
         var expected = Enumerable.Range(0, 50).Sum(i => (i % 3) + 1);
         Assert.Equal(expected, await merchant.BalanceAsync(id));
         var balances = await Task.WhenAll(responses.Select(async r => (await r.BodyAsync()).GetProperty("new_balance").GetInt64()));
         Assert.Equal(50, balances.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Two_replicas_crediting_one_member_at_once_lose_nothing()
+    {
+        // Two processes on one database: only the stream version (optimistic concurrency) protects
+        // the balance here, not the in-process queue.
+        var merchant = fixture.NewMerchant();
+        var id = await merchant.EnrolAsync();
+        await using var replica = new ServiceHost<LoyaltyApi>().WithInfrastructure(fixture.Postgres, fixture.RabbitMq).With("Marten:Daemon", "Disabled");
+        var second = merchant with { Host = replica };
+        using var firstClient = merchant.Client();
+        using var secondClient = second.Client();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(i =>
+            (i % 2 == 0 ? merchant : second).ScanAsync($$"""{"barcode":"{{id}}","points":1}""", client: i % 2 == 0 ? firstClient : secondClient)));
+
+        foreach (var response in responses)
+        {
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Ct));
+        }
+
+        Assert.Equal(50, await merchant.BalanceAsync(id));
+        Assert.Equal(50, await second.BalanceAsync(id));
     }
 
     [Fact]

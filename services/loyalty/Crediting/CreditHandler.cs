@@ -29,13 +29,14 @@ public static class CreditHandler
         CancellationToken ct)
     {
         var recordId = request.IdempotencyKey is null ? null : Idempotency.DocumentId(request.Identity.MerchantId, request.IdempotencyKey);
+        using var turn = request.MemberId is { } memberId ? await MemberLocks.AcquireAsync(memberId, ct) : null;
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();
 
-            // One round trip reads everything the decision needs. The first attempt is optimistic
-            // (no lock: the common case, different members); after losing a race on a busy member,
-            // the retry takes the stream's row lock so concurrent credits queue instead of spinning.
+            // One round trip reads everything the decision needs. Optimistic first (no database lock:
+            // the common case); after losing a race to another replica, the retry takes the stream's
+            // row lock so the writers queue instead of spinning.
             var batch = session.CreateBatchQuery();
             var storedAnswer = recordId is null ? null : batch.Load<IdempotencyRecord>(recordId);
             var fetch = request.MemberId is { } id

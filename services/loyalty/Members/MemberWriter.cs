@@ -16,6 +16,7 @@ public static class MemberWriter
         IDocumentStore store, Guid merchantId, Guid memberId, Func<Member, (object? Event, Refusal? Refusal)> decide, CancellationToken ct,
         bool allowErased = false)
     {
+        using var turn = await MemberLocks.AcquireAsync(memberId, ct);
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();
