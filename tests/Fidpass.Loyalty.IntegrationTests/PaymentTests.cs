@@ -70,10 +70,17 @@ public sealed class PaymentTests(LoyaltyFixture fixture) : IClassFixture<Loyalty
 
         var anonymous = Payment(merchant, null, 5_000);
         var stolen = Payment(merchant, foreign, 5_000);
-        await Bus.Publish(anonymous, Ct);
-        await Bus.Publish(stolen, Ct);
-        await Consumed(anonymous);
-        await Consumed(stolen);
+        var dollars = Payment(merchant, mine, 5_000) with { Currency = "usd" };
+        var absurd = Payment(merchant, mine, long.MaxValue);
+        foreach (var payment in new[] { anonymous, stolen, dollars, absurd })
+        {
+            await Bus.Publish(payment, Ct);
+        }
+
+        foreach (var payment in new[] { anonymous, stolen, dollars, absurd })
+        {
+            await Consumed(payment);
+        }
 
         Assert.Equal(0, await other.BalanceAsync(foreign));
         Assert.Equal(0, await merchant.BalanceAsync(mine));

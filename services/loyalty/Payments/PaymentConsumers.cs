@@ -14,7 +14,8 @@ namespace Fidpass.Loyalty.Payments;
 /// Money collected with a card attached credits that member, exactly once per PaymentId: the
 /// operation id is derived from the PaymentId and the PaymentRecord is inserted in the same
 /// transaction as the credit, so a redelivered or duplicated message finds it and does nothing.
-/// A payment without a member, or with a member of another merchant, credits nothing.
+/// A payment without a member, with a member of another merchant, in another currency than the
+/// euro (the rules are per euro) or beyond any plausible sale credits nothing (it is still recorded).
 /// </summary>
 public sealed class PaymentCollectedConsumer(IDocumentStore store) : IConsumer<PaymentCollected>
 {
@@ -43,7 +44,7 @@ public sealed class PaymentCollectedConsumer(IDocumentStore store) : IConsumer<P
             var memberId = basket.MemberId;
             var stream = memberId is { } id ? await session.Events.FetchForWriting<Member>(id, ct) : null;
             var member = stream?.Aggregate;
-            var earned = PaymentRules.Earn(program, basket);
+            var earned = PaymentRules.Earns(message) ? PaymentRules.Earn(program, basket) : null;
             if (member is { Erased: false } && member.MerchantId == message.MerchantId && earned is { } earn)
             {
                 var operationId = Uuid.ForPayment(message.PaymentId);

@@ -43,6 +43,10 @@ public sealed record Basket(string Id, Guid MerchantId, IReadOnlyList<BasketPart
 
 public static class PaymentRules
 {
+    /// <summary>Only euro payments within the plausible range earn points; the rules are written per euro.</summary>
+    public static bool Earns(Fidpass.Contracts.Payments.PaymentCollected payment) =>
+        string.Equals(payment.Currency, "eur", StringComparison.OrdinalIgnoreCase) && payment.Amount is > 0 and <= Money.MaxCents;
+
     /// <summary>
     /// What a payment (alone, or as the newest part of <paramref name="basket"/>) earns: the points input
     /// and the amount the credit is measured against; null when it earns nothing yet.
