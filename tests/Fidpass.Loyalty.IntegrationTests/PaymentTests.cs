@@ -134,6 +134,23 @@ public sealed class PaymentTests(LoyaltyFixture fixture) : IClassFixture<Loyalty
     }
 
     [Fact]
+    public async Task Parts_of_split_baskets_consumed_at_the_same_time_are_all_counted()
+    {
+        var merchant = fixture.NewMerchant();
+        await merchant.PutProgramAsync(new { type = "points", pointsPerEuro = 1, pointsPerVisit = 0, minAmountEur = 10 });
+        var member = await merchant.EnrolAsync();
+        var parts = Enumerable.Range(0, 5).SelectMany(i =>
+        {
+            var basket = $"ticket-{i}-{Guid.NewGuid():N}";
+            return new[] { Payment(merchant, member, 600, basket), Payment(merchant, null, 500, basket, PaymentMethod.Cash) };
+        }).ToArray();
+
+        await Task.WhenAll(parts.Select(p => Bus.Publish(p, Ct)));
+
+        await BalanceBecomes(merchant, member, 55); // five purchases of 11,00 €, each over the minimum only as a whole
+    }
+
+    [Fact]
     public async Task A_split_basket_refund_reverses_the_combined_credit_proportionally()
     {
         var merchant = fixture.NewMerchant();

@@ -27,22 +27,35 @@ public sealed class PaymentCollectedConsumer(IDocumentStore store) : IConsumer<P
         {
             await using var session = store.LightweightSession();
             var recordId = PaymentRecord.DocumentId(message.MerchantId, message.PaymentId);
-            if (await session.LoadAsync<PaymentRecord>(recordId, ct) is not null)
+            var basketId = string.IsNullOrWhiteSpace(message.BasketReference) ? null : Basket.DocumentId(message.MerchantId, message.BasketReference);
+
+            // One round trip: the dedupe record, the rules, the basket and the attached member.
+            var batch = session.CreateBatchQuery();
+            var recordLoad = batch.Load<PaymentRecord>(recordId);
+            var programLoad = batch.Load<LoyaltyProgram>(message.MerchantId);
+            var basketLoad = basketId is null ? null : batch.Load<Basket>(basketId);
+            var attachedFetch = message.MemberId is { } attached ? batch.Events.FetchForWriting<Member>(attached) : null;
+            await batch.Execute(ct);
+
+            if (await recordLoad is not null)
             {
                 return;
             }
 
-            var program = await session.LoadAsync<LoyaltyProgram>(message.MerchantId, ct) ?? LoyaltyProgram.Default(message.MerchantId);
+            var program = await programLoad ?? LoyaltyProgram.Default(message.MerchantId);
             var part = new BasketPart(message.PaymentId, Math.Max(0, message.Amount), message.MemberId);
-            var basketId = string.IsNullOrWhiteSpace(message.BasketReference) ? null : Basket.DocumentId(message.MerchantId, message.BasketReference);
-            var existingBasket = basketId is null ? null : await session.LoadAsync<Basket>(basketId, ct);
+            var existingBasket = basketLoad is null ? null : await basketLoad;
             var basket = existingBasket is null
                 ? new Basket(basketId ?? recordId, message.MerchantId, [part], 0, null)
                 : existingBasket with { Parts = [.. existingBasket.Parts, part] };
 
             var record = new PaymentRecord(recordId, message.PaymentId, message.MerchantId, part.AmountCents, message.MemberId, basketId, null, null, message.OccurredAt);
+
+            // A split basket's card may be on an earlier part (the cash part often has none).
             var memberId = basket.MemberId;
-            var stream = memberId is { } id ? await session.Events.FetchForWriting<Member>(id, ct) : null;
+            var stream = memberId is null ? null
+                : memberId == message.MemberId ? await attachedFetch!
+                : await session.Events.FetchForWriting<Member>(memberId.Value, ct);
             var member = stream?.Aggregate;
             var earned = PaymentRules.Earns(message) ? PaymentRules.Earn(program, basket) : null;
             if (member is { Erased: false } && member.MerchantId == message.MerchantId && earned is { } earn)
