@@ -24,6 +24,7 @@ public static class LoyaltyStore
         options.Schema.For<LoyaltyProgram>();
         options.Schema.For<IdempotencyRecord>();
         options.Schema.For<PaymentRecord>();
+        options.Schema.For<Crediting.OperationRecord>();
         options.Schema.For<RefundRecord>();
         options.Schema.For<Basket>().UseOptimisticConcurrency(true);
         Privacy.Privacy.ConfigureMasking(options);

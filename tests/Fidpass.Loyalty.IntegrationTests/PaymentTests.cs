@@ -111,6 +111,27 @@ public sealed class PaymentTests(LoyaltyFixture fixture) : IClassFixture<Loyalty
     }
 
     [Fact]
+    public async Task The_merchant_can_reverse_a_payments_points_by_its_payment_id()
+    {
+        var merchant = fixture.NewMerchant();
+        var member = await merchant.EnrolAsync();
+        var payment = Payment(merchant, member, 1_800);
+        await Bus.Publish(payment, Ct);
+        await BalanceBecomes(merchant, member, 18);
+        using var client = merchant.Client(Fidpass.ServiceDefaults.GatewayIdentity.IntegrationKey, "members");
+
+        var reversal = await client.PostAsync($"/api/v1/merchants/{merchant.Slug}/operations/{payment.PaymentId}/reversal", null, Ct);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, reversal.StatusCode);
+        Assert.Equal(18, (await reversal.BodyAsync()).GetProperty("pointsReversed").GetInt64());
+        Assert.Equal(0, await merchant.BalanceAsync(member));
+        var other = fixture.NewMerchant();
+        using var otherClient = other.Client();
+        var foreign = await otherClient.PostAsync($"/api/v1/merchants/{other.Slug}/operations/{Fidpass.Loyalty.Members.Uuid.ForPayment(payment.PaymentId)}/reversal", null, Ct);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, foreign.StatusCode);
+    }
+
+    [Fact]
     public async Task A_card_and_cash_split_counts_as_one_purchase_for_the_minimum()
     {
         var merchant = fixture.NewMerchant();

@@ -128,3 +128,6 @@ public static class CreditDecider
         }
     }
 }
+
+/// <summary>Which member a crediting operation belongs to (id = operation id), so it can be reversed by its id.</summary>
+public sealed record OperationRecord(Guid Id, Guid MemberId, Guid MerchantId);

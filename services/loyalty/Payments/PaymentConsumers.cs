@@ -66,6 +66,7 @@ public sealed class PaymentCollectedConsumer(IDocumentStore store) : IConsumer<P
                 if (credited is not null)
                 {
                     stream!.AppendOne(credited);
+                    session.Insert(new OperationRecord(operationId, member.Id, member.MerchantId));
                     record = record with { OperationId = operationId, CreditedMemberId = member.Id };
                     if (basket.CreditedCents == 0 && basketId is not null)
                     {

@@ -73,11 +73,10 @@ public static class Reverse
         Guid creditId = default;
         await using (var query = store.QuerySession())
         {
-            if (Guid.TryParse(operationId, out var id))
+            if (Guid.TryParse(operationId, out var id)
+                && await query.LoadAsync<OperationRecord>(id, ct) is { } operation && operation.MerchantId == identity.MerchantId)
             {
-                var credited = await query.Events.QueryRawEventDataOnly<PointsCredited>()
-                    .FirstOrDefaultAsync(e => e.OperationId == id && e.MerchantId == identity.MerchantId, ct);
-                (memberId, creditId) = (credited?.MemberId, id);
+                (memberId, creditId) = (operation.MemberId, id);
             }
 
             if (memberId is null
