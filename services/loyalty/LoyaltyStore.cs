@@ -22,7 +22,7 @@ public static class LoyaltyStore
             .Index(m => m.Name);
 
         options.Schema.For<LoyaltyProgram>();
-        options.Schema.For<IdempotencyRecord>();
+        options.Schema.For<IdempotencyRecord>().Index(r => r.MemberId);
         options.Schema.For<PaymentRecord>();
         options.Schema.For<Crediting.OperationRecord>();
         options.Schema.For<RefundRecord>();

@@ -180,7 +180,7 @@ public sealed class V1ApiTests(LoyaltyFixture fixture) : IClassFixture<LoyaltyFi
     {
         var merchant = fixture.NewMerchant();
         var id = await merchant.EnrolAsync("Claire Secret", "claire.secret@example.fr");
-        await merchant.ScanAsync($$"""{"barcode":"{{id}}","points":9}""");
+        await merchant.ScanAsync($$"""{"barcode":"{{id}}","points":9}""", "till-answer-with-her-name");
         using var client = merchant.Client();
         var member = $"/api/v1/merchants/{merchant.Slug}/members/{id}";
 
@@ -199,6 +199,8 @@ public sealed class V1ApiTests(LoyaltyFixture fixture) : IClassFixture<LoyaltyFi
 
         var lookup = await client.GetAsync($"/api/businesses/{merchant.Slug}/integration/lookup?barcode={id}", Ct);
         Assert.Equal(HttpStatusCode.NotFound, lookup.StatusCode);
+        var replay = await merchant.ScanAsync($$"""{"barcode":"{{id}}","points":9}""", "till-answer-with-her-name");
+        Assert.DoesNotContain("Claire", await replay.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
 
         // The e-mail is free again: the person may enrol anew.
         Assert.NotEqual(id, await merchant.EnrolAsync("Claire", "claire.secret@example.fr"));

@@ -75,7 +75,7 @@ public static class CreditHandler
             var body = JsonSerializer.Serialize(render(member.Apply(credited), credited), JsonSerializerOptions.Web);
             if (recordId is not null)
             {
-                session.Insert(new IdempotencyRecord(recordId, request.RequestHash, StatusCodes.Status200OK, body, DateTimeOffset.UtcNow));
+                session.Insert(new IdempotencyRecord(recordId, request.RequestHash, StatusCodes.Status200OK, body, DateTimeOffset.UtcNow, member.Id));
             }
 
             session.CarryTrace();

@@ -7,9 +7,10 @@ namespace Fidpass.Loyalty.Http;
 /// <summary>
 /// The first answer to a request carrying <c>Idempotency-Key</c>, stored in the same transaction as
 /// the events it caused: a retry replays it byte for byte and never credits twice, even after a
-/// restart. Document id = merchant + key, so the database refuses a second first answer.
+/// restart. Document id = merchant + key, so the database refuses a second first answer. The answer
+/// shows the member's name and e-mail, so erasing the member deletes it (<see cref="MemberId"/>).
 /// </summary>
-public sealed record IdempotencyRecord(string Id, string RequestHash, int Status, string Body, DateTimeOffset At);
+public sealed record IdempotencyRecord(string Id, string RequestHash, int Status, string Body, DateTimeOffset At, Guid MemberId);
 
 public static class Idempotency
 {

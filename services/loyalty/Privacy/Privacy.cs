@@ -42,8 +42,15 @@ public static class Privacy
             return CompatResults.Problem(refusal);
         }
 
-        // Runs again on a repeated DELETE, so an interrupted masking is finished by a retry.
+        // Runs again on a repeated DELETE, so an interrupted erasure is finished by a retry.
         await store.Advanced.ApplyEventDataMasking(masking => masking.IncludeStream(memberId), ct);
+        await using (var session = store.LightweightSession())
+        {
+            // Stored till answers name the member: a replay after erasure must not show them again.
+            session.DeleteWhere<IdempotencyRecord>(r => r.MemberId == memberId);
+            await session.SaveChangesAsync(ct);
+        }
+
         return Results.NoContent();
     }
 
