@@ -1,15 +1,39 @@
-using MassTransit;
-using Fidpass.ServiceDefaults;
 using Fidpass.Loyalty;
+using Fidpass.Loyalty.Adjustments;
+using Fidpass.Loyalty.Crediting;
+using Fidpass.Loyalty.Enrolment;
+using Fidpass.Loyalty.Members;
+using Fidpass.Loyalty.Privacy;
+using Fidpass.Loyalty.Programs;
+using Fidpass.Loyalty.Redemptions;
+using Fidpass.Loyalty.Relay;
+using Fidpass.Loyalty.Reversals;
+using Fidpass.ServiceDefaults;
+using MassTransit;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddFidpassMarten("loyalty", _ => { });
+builder.AddFidpassMarten("loyalty", LoyaltyStore.Configure)
+    .AddSubscriptionWithServices<LoyaltyEventRelay>(ServiceLifetime.Singleton, o =>
+    {
+        foreach (var type in LoyaltyEventRelay.RelayedTypes)
+        {
+            o.IncludeType(type);
+        }
+    });
 builder.AddFidpassMessaging("loyalty", bus => bus.AddConsumers(typeof(LoyaltyApi).Assembly));
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapIntegrationApi();
+app.MapEnrolmentApi();
+app.MapProgramApi();
+app.MapMembersApi();
+app.MapAdjustmentApi();
+app.MapRedemptionApi();
+app.MapReversalApi();
+app.MapPrivacyApi();
 
 app.Run();

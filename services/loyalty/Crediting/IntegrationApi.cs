@@ -1,0 +1,141 @@
+using PointsSource = Fidpass.Contracts.Loyalty.PointsSource;
+using Fidpass.Loyalty.Http;
+using Fidpass.Loyalty.Members;
+using Marten;
+
+namespace Fidpass.Loyalty.Crediting;
+
+/// <summary>
+/// The existing integration API (spec section 1), unchanged for tills in the field, plus the v1
+/// scan. Check order: (slug at the gateway) → authentication → barcode → member → points.
+/// </summary>
+public static class IntegrationApi
+{
+    public static IEndpointRouteBuilder MapIntegrationApi(this IEndpointRouteBuilder app)
+    {
+        var compat = app.MapGroup("/api/businesses/{slug}").WithTags("Intégration (historique)");
+        compat.MapGet("/integration/lookup", LookupAsync)
+            .WithSummary("Afficher un client (nom, solde) sans créditer");
+        compat.MapPost("/integration/scan", ScanAsync)
+            .WithSummary("Créditer des points à partir du code-barres de la carte");
+        compat.MapPost("/members/{memberId}/points", CreditMemberAsync)
+            .WithSummary("Créditer des points à un membre désigné par son identifiant");
+
+        app.MapPost("/api/v1/merchants/{slug}/scans", ScanV1Async)
+            .WithTags("Intégration v1")
+            .WithSummary("Créditer des points (scan), avec Idempotency-Key");
+        return app;
+    }
+
+    private static async Task<IResult> LookupAsync(string slug, HttpRequest request, IQuerySession session, CancellationToken ct)
+    {
+        if (Access.Compat(request, slug, Scopes.Lookup, out var identity) is { } denied)
+        {
+            return denied;
+        }
+
+        var values = request.Query["barcode"];
+        if (values.Count != 1 || string.IsNullOrWhiteSpace(values[0]))
+        {
+            return CompatResults.Error(400, "BARCODE_MISSING", values.Count > 1
+                ? "Un seul code-barres (barcode) est attendu."
+                : "Le code-barres (barcode) est obligatoire.");
+        }
+
+        var member = Barcode.Normalise(values[0]) is { } id ? await session.LoadAsync<Member>(id, ct) : null;
+        if (member is null || member.Erased || member.MerchantId != identity.MerchantId)
+        {
+            return CompatResults.From(CompatResults.MemberNotFound);
+        }
+
+        return Results.Json(new
+        {
+            member = new { id = member.Id, name = member.Name, email = member.Email, points = member.Points, last_visit_at = member.LastVisitAt },
+        });
+    }
+
+    private static async Task<IResult> ScanAsync(string slug, HttpRequest request, IDocumentStore store, CancellationToken ct)
+    {
+        if (Access.Compat(request, slug, Scopes.Scan, out var identity) is { } denied)
+        {
+            return denied;
+        }
+
+        var (key, keyRefusal) = Idempotency.Read(request);
+        var (body, raw, bodyRefusal) = await CompatResults.ReadObjectAsync(request, ct);
+        if ((bodyRefusal ?? keyRefusal) is { } refusal)
+        {
+            return CompatResults.From(refusal);
+        }
+
+        var (memberId, barcodeRefusal) = CompatResults.ReadBarcode(body);
+        if (barcodeRefusal is not null)
+        {
+            return CompatResults.From(barcodeRefusal);
+        }
+
+        var (input, inputRefusal) = CreditDecider.ReadInput(body);
+        var credit = new CreditRequest(identity, memberId, input, inputRefusal, key, Idempotency.Hash("compat-scan", raw), PointsSource.Integration);
+        return await CreditHandler.HandleAsync(store, credit, CompatResults.From, (member, credited) => new
+        {
+            member = new { id = member.Id, name = member.Name, email = member.Email, points = member.Points },
+            points_added = credited.Points,
+            new_balance = credited.NewBalance,
+        }, ct);
+    }
+
+    private static async Task<IResult> CreditMemberAsync(string slug, string memberId, HttpRequest request, IDocumentStore store, CancellationToken ct)
+    {
+        if (Access.Compat(request, slug, Scopes.Scan, out var identity) is { } denied)
+        {
+            return denied;
+        }
+
+        var (key, keyRefusal) = Idempotency.Read(request);
+        var (body, raw, bodyRefusal) = await CompatResults.ReadObjectAsync(request, ct);
+        if ((bodyRefusal ?? keyRefusal) is { } refusal)
+        {
+            return CompatResults.From(refusal);
+        }
+
+        Guid? id = Guid.TryParse(memberId, out var parsed) ? parsed : null;
+        var (input, inputRefusal) = CreditDecider.ReadInput(body);
+        var credit = new CreditRequest(identity, id, input, inputRefusal, key, Idempotency.Hash("compat-points:" + memberId, raw), PointsSource.Integration);
+        return await CreditHandler.HandleAsync(store, credit, CompatResults.From,
+            (member, _) => new { id = member.Id, points = member.Points }, ct);
+    }
+
+    private static async Task<IResult> ScanV1Async(string slug, HttpRequest request, IDocumentStore store, CancellationToken ct)
+    {
+        if (Access.V1(request, slug, Scopes.Scan, out var identity) is { } denied)
+        {
+            return denied;
+        }
+
+        var (key, keyRefusal) = Idempotency.Read(request);
+        var (body, raw, bodyRefusal) = await CompatResults.ReadObjectAsync(request, ct);
+        if ((bodyRefusal ?? keyRefusal) is { } refusal)
+        {
+            return CompatResults.Problem(refusal);
+        }
+
+        var (memberId, barcodeRefusal) = CompatResults.ReadBarcode(body);
+        if (barcodeRefusal is not null)
+        {
+            return CompatResults.Problem(barcodeRefusal);
+        }
+
+        var source = body.TryGetProperty("source", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.String && s.GetString() == "web"
+            ? PointsSource.WebScanner
+            : PointsSource.Integration;
+        var (input, inputRefusal) = CreditDecider.ReadInput(body);
+        var credit = new CreditRequest(identity, memberId, input, inputRefusal, key, Idempotency.Hash("v1-scan", raw), source);
+        return await CreditHandler.HandleAsync(store, credit, CompatResults.Problem, (member, credited) => new
+        {
+            operationId = credited.OperationId,
+            member = new { id = member.Id, name = member.Name, email = member.Email, points = member.Points },
+            pointsAdded = credited.Points,
+            newBalance = credited.NewBalance,
+        }, ct);
+    }
+}

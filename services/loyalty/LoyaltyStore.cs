@@ -1,0 +1,32 @@
+using Fidpass.Loyalty.Http;
+using Fidpass.Loyalty.Members;
+using Fidpass.Loyalty.Payments;
+using Fidpass.Loyalty.Programs;
+using JasperFx.Events.Projections;
+using Marten;
+using Marten.Schema;
+
+namespace Fidpass.Loyalty;
+
+/// <summary>Loyalty's documents, indexes and projections in the <c>loyalty</c> schema.</summary>
+public static class LoyaltyStore
+{
+    public static void Configure(StoreOptions options)
+    {
+        // One stream per member; the member document is its inline snapshot (read in the same
+        // transaction as the append, so a balance is never stale).
+        options.Projections.Snapshot<Member>(SnapshotLifecycle.Inline);
+        options.Schema.For<Member>()
+            .UniqueIndex(UniqueIndexType.Computed, "ux_member_merchant_email", m => m.MerchantId, m => m.Email!)
+            .Index(m => m.MerchantId)
+            .Index(m => m.Name);
+
+        options.Schema.For<LoyaltyProgram>();
+        options.Schema.For<IdempotencyRecord>().Index(r => r.MemberId);
+        options.Schema.For<PaymentRecord>();
+        options.Schema.For<Crediting.OperationRecord>();
+        options.Schema.For<RefundRecord>();
+        options.Schema.For<Basket>().UseOptimisticConcurrency(true);
+        Privacy.Privacy.ConfigureMasking(options);
+    }
+}

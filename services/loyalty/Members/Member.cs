@@ -1,0 +1,91 @@
+using PointsSource = Fidpass.Contracts.Loyalty.PointsSource;
+
+namespace Fidpass.Loyalty.Members;
+
+// Events of a member's stream (stream id = member UUID = the card's barcode). They are private to
+// loyalty; LoyaltyEventRelay maps them to the public contracts.
+
+public sealed record MemberEnrolled(Guid MemberId, Guid MerchantId, string Name, string Email, DateTimeOffset At);
+
+/// <param name="AmountCents">The sale amount the points were computed from, if any (reversals are proportional to it).</param>
+/// <param name="CapDay">The merchant's calendar day the credit counts towards for the daily cap.</param>
+public sealed record PointsCredited(
+    Guid OperationId, Guid MemberId, Guid MerchantId, long Points, long NewBalance, PointsSource Source,
+    string? PaymentId, long AmountCents, DateOnly CapDay, DateTimeOffset At);
+
+/// <param name="Delta">Signed change (a manual adjustment may go down, never below zero).</param>
+public sealed record PointsAdjusted(Guid OperationId, Guid MemberId, Guid MerchantId, long Delta, long NewBalance, string Reason, DateTimeOffset At);
+
+public sealed record RewardRedeemed(Guid OperationId, Guid MemberId, Guid MerchantId, string RewardName, long Points, long NewBalance, DateTimeOffset At);
+
+/// <param name="RefundedCents">How much of the credited amount this reversal accounts for (cumulated per credit).</param>
+public sealed record CreditReversed(
+    Guid OperationId, Guid ReversedOperationId, Guid MemberId, Guid MerchantId, long Points, long NewBalance,
+    long RefundedCents, string? RefundId, DateTimeOffset At);
+
+/// <summary>GDPR erasure: the person's identity is gone, the ledger's numbers stay.</summary>
+public sealed record MemberErased(Guid MemberId, Guid MerchantId, DateTimeOffset At);
+
+/// <summary>One crediting operation as reversals need it.</summary>
+public sealed record CreditEntry(Guid OperationId, long Points, long AmountCents, string? PaymentId, long ReversedPoints, long RefundedCents)
+{
+    public long ReversiblePoints => Points - ReversedPoints;
+}
+
+/// <summary>
+/// A member's state, rebuilt from its stream and kept inline as a snapshot document: it is both the
+/// write model (Decide functions read it, its version guards concurrent writers) and the read model
+/// (lookup, search). Email is stored lower-case; a unique index on (MerchantId, Email) makes
+/// enrolment idempotent in the database.
+/// </summary>
+public sealed record Member(
+    Guid Id,
+    Guid MerchantId,
+    string Name,
+    string? Email,
+    long Points,
+    DateTimeOffset? LastVisitAt,
+    DateTimeOffset EnrolledAt,
+    bool Erased,
+    DateOnly CapDay,
+    long PointsOnCapDay,
+    IReadOnlyList<CreditEntry> Credits)
+{
+    public const string ErasedName = "Membre supprimé";
+
+    /// <summary>
+    /// Credits kept reversible in the state. The state is rewritten on every credit, so it must not
+    /// grow without bound; the most recent credits (years of visits for a regular) stay reversible.
+    /// </summary>
+    public const int ReversibleCredits = 500;
+
+    public static Member Create(MemberEnrolled e) =>
+        new(e.MemberId, e.MerchantId, e.Name, e.Email, 0, null, e.At, false, DateOnly.MinValue, 0, []);
+
+    public Member Apply(PointsCredited e) => this with
+    {
+        Points = e.NewBalance,
+        LastVisitAt = e.At,
+        CapDay = e.CapDay,
+        PointsOnCapDay = (e.CapDay == CapDay ? PointsOnCapDay : 0) + e.Points,
+        Credits = [.. Credits.Skip(Math.Max(0, Credits.Count + 1 - ReversibleCredits)), new CreditEntry(e.OperationId, e.Points, e.AmountCents, e.PaymentId, 0, 0)],
+    };
+
+    public Member Apply(PointsAdjusted e) => this with { Points = e.NewBalance };
+
+    public Member Apply(RewardRedeemed e) => this with { Points = e.NewBalance };
+
+    public Member Apply(CreditReversed e) => this with
+    {
+        Points = e.NewBalance,
+        Credits = [.. Credits.Select(c => c.OperationId == e.ReversedOperationId
+            ? c with { ReversedPoints = c.ReversedPoints + e.Points, RefundedCents = c.RefundedCents + e.RefundedCents }
+            : c)],
+    };
+
+    public Member Apply(MemberErased e) => this with { Name = ErasedName, Email = null, Erased = true };
+
+    public long PointsCreditedOn(DateOnly day) => day == CapDay ? PointsOnCapDay : 0;
+
+    public CreditEntry? FindCredit(Guid operationId) => Credits.FirstOrDefault(c => c.OperationId == operationId);
+}

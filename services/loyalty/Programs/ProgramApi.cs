@@ -1,0 +1,145 @@
+using System.Text.Json;
+using Fidpass.Contracts.Merchants;
+using Fidpass.Loyalty.Crediting;
+using Fidpass.Loyalty.Http;
+using Marten;
+using MassTransit;
+
+namespace Fidpass.Loyalty.Programs;
+
+/// <summary>GET/PUT a merchant's rules (spec section 3). Euros in the API, cents in storage.</summary>
+public static class ProgramApi
+{
+    public static IEndpointRouteBuilder MapProgramApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/merchants/{slug}/program").WithTags("Programme");
+        group.MapGet("", GetAsync).WithSummary("Règles du programme de fidélité");
+        group.MapPut("", PutAsync).WithSummary("Modifier les règles du programme de fidélité");
+        return app;
+    }
+
+    public static object Render(LoyaltyProgram p) => new
+    {
+        type = p.Type,
+        pointsPerEuro = p.PointsPerEuro,
+        pointsPerVisit = p.PointsPerVisit,
+        minAmountEur = p.MinAmountCents == 0 ? (decimal?)null : p.MinAmountCents / 100m,
+        maxPointsPerOperation = p.MaxPointsPerOperation,
+        maxPointsPerMemberPerDay = p.MaxPointsPerMemberPerDay,
+    };
+
+    private static async Task<IResult> GetAsync(string slug, HttpRequest request, IQuerySession session, CancellationToken ct)
+    {
+        if (Access.V1(request, slug, Scopes.Program, out var identity) is { } denied)
+        {
+            return denied;
+        }
+
+        var program = await session.LoadAsync<LoyaltyProgram>(identity.MerchantId, ct) ?? LoyaltyProgram.Default(identity.MerchantId);
+        return Results.Json(Render(program));
+    }
+
+    private static async Task<IResult> PutAsync(string slug, HttpRequest request, IDocumentSession session, CancellationToken ct)
+    {
+        if (Access.V1(request, slug, Scopes.Program, out var identity) is { } denied)
+        {
+            return denied;
+        }
+
+        var (body, _, bodyRefusal) = await CompatResults.ReadObjectAsync(request, ct);
+        if (bodyRefusal is not null)
+        {
+            return CompatResults.Problem(bodyRefusal);
+        }
+
+        var (program, refusal) = Validate(identity.MerchantId, body);
+        if (refusal is not null)
+        {
+            return CompatResults.Problem(refusal);
+        }
+
+        session.Store(program!);
+        await session.SaveChangesAsync(ct);
+        return Results.Json(Render(program!));
+    }
+
+    public static (LoyaltyProgram? Program, Refusal? Refusal) Validate(Guid merchantId, JsonElement body)
+    {
+        static Refusal Invalid(string field, string message) => new(400, "INVALID_PROGRAM", $"{field} : {message}");
+
+        var type = body.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        if (type is not (LoyaltyProgram.PointsType or LoyaltyProgram.StampsType))
+        {
+            return (null, Invalid("type", "« points » ou « stamps »."));
+        }
+
+        if (!ReadCount(body, "pointsPerEuro", required: true, max: 1000, out var perEuro))
+        {
+            return (null, Invalid("pointsPerEuro", "entier de 0 à 1000 obligatoire."));
+        }
+
+        if (!ReadCount(body, "pointsPerVisit", required: true, max: 1000, out var perVisit))
+        {
+            return (null, Invalid("pointsPerVisit", "entier de 0 à 1000 obligatoire."));
+        }
+
+        long minCents = 0;
+        if (body.TryGetProperty("minAmountEur", out var min) && min.ValueKind != JsonValueKind.Null
+            && !Money.TryParseEuros(min, out minCents, out var error))
+        {
+            return (null, Invalid("minAmountEur", error));
+        }
+
+        if (!ReadCount(body, "maxPointsPerOperation", required: false, max: CreditDecider.MaxExplicitPoints, out var perOperation) || perOperation == 0)
+        {
+            return (null, Invalid("maxPointsPerOperation", "entier positif ou absent."));
+        }
+
+        if (!ReadCount(body, "maxPointsPerMemberPerDay", required: false, max: CreditDecider.MaxExplicitPoints, out var perDay) || perDay == 0)
+        {
+            return (null, Invalid("maxPointsPerMemberPerDay", "entier positif ou absent."));
+        }
+
+        return (new LoyaltyProgram(merchantId, type, perEuro!.Value, perVisit!.Value, minCents, perOperation, perDay), null);
+    }
+
+    private static bool ReadCount(JsonElement body, string name, bool required, long max, out long? value)
+    {
+        value = null;
+        if (!body.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return !required;
+        }
+
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out var number) || number < 0 || number > max)
+        {
+            return false;
+        }
+
+        value = number;
+        return true;
+    }
+}
+
+/// <summary>A new merchant starts with the default program. Redelivery finds it there and changes nothing.</summary>
+public sealed class MerchantRegisteredConsumer(IDocumentStore store) : IConsumer<MerchantRegistered>
+{
+    public async Task Consume(ConsumeContext<MerchantRegistered> context)
+    {
+        await using var session = store.LightweightSession();
+        if (await session.LoadAsync<LoyaltyProgram>(context.Message.MerchantId, context.CancellationToken) is not null)
+        {
+            return;
+        }
+
+        session.Insert(LoyaltyProgram.Default(context.Message.MerchantId));
+        try
+        {
+            await session.SaveChangesAsync(context.CancellationToken);
+        }
+        catch (Exception e) when (Members.Conflicts.IsConflict(e))
+        {
+            // Created concurrently (PUT or a duplicate message): the existing program wins.
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Fidpass.Loyalty.Crediting;
+using Fidpass.Loyalty.Http;
+using Fidpass.Loyalty.Members;
+using Fidpass.ServiceDefaults;
+using Marten;
+
+namespace Fidpass.Loyalty.Redemptions;
+
+public sealed record RedeemReward(Guid OperationId, string RewardName, long Points);
+
+/// <summary>A member spends points on a reward; the balance must cover it.</summary>
+public static class Redeem
+{
+    public static (RewardRedeemed? Event, Refusal? Refusal) Decide(Member member, RedeemReward command, DateTimeOffset now)
+    {
+        if (string.IsNullOrWhiteSpace(command.RewardName) || command.RewardName.Length > 200)
+        {
+            return (null, new Refusal(400, "INVALID_REWARD", "Le nom de la récompense est obligatoire (200 caractères au plus)."));
+        }
+
+        if (command.Points <= 0)
+        {
+            return (null, new Refusal(400, "INVALID_POINTS", "points doit être un entier positif."));
+        }
+
+        if (command.Points > member.Points)
+        {
+            return (null, new Refusal(422, "INSUFFICIENT_POINTS", $"Solde insuffisant : {member.Points} point(s), {command.Points} demandés."));
+        }
+
+        return (new RewardRedeemed(command.OperationId, member.Id, member.MerchantId, command.RewardName.Trim(), command.Points,
+            member.Points - command.Points, now), null);
+    }
+
+    public static IEndpointRouteBuilder MapRedemptionApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v1/merchants/{slug}/members/{memberId:guid}/redemptions", RedeemAsync)
+            .WithTags("Membres").WithSummary("Échanger des points contre une récompense");
+        return app;
+    }
+
+    private static async Task<IResult> RedeemAsync(string slug, Guid memberId, HttpRequest request, IDocumentStore store, CancellationToken ct)
+    {
+        if (Access.V1(request, slug, Scopes.Members, out var identity) is { } denied)
+        {
+            return denied;
+        }
+
+        var (body, _, bodyRefusal) = await CompatResults.ReadObjectAsync(request, ct);
+        if (bodyRefusal is not null)
+        {
+            return CompatResults.Problem(bodyRefusal);
+        }
+
+        if (!body.TryGetProperty("points", out var p) || p.ValueKind != JsonValueKind.Number || !p.TryGetInt64(out var points)
+            || points > CreditDecider.MaxExplicitPoints)
+        {
+            return ApiProblems.Problem(400, "INVALID_POINTS", "points doit être un entier positif.");
+        }
+
+        var name = body.TryGetProperty("rewardName", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : "";
+        var command = new RedeemReward(Guid.CreateVersion7(), name, points);
+        var (member, _, refusal) = await MemberWriter.ExecuteAsync(store, identity.MerchantId, memberId,
+            m => Decide(m, command, DateTimeOffset.UtcNow), ct);
+        return refusal is not null
+            ? CompatResults.Problem(refusal)
+            : Results.Json(new { operationId = command.OperationId, memberId, points = member!.Points });
+    }
+}
