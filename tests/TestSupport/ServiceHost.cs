@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Fidpass.Testing;
 
@@ -12,10 +13,18 @@ public class ServiceHost<TMarker> : WebApplicationFactory<TMarker>
     where TMarker : class
 {
     private readonly Dictionary<string, string?> _settings = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<Action<IServiceCollection>> _services = [];
 
     public ServiceHost<TMarker> With(string key, string? value)
     {
         _settings[key] = value;
+        return this;
+    }
+
+    /// <summary>Adds or replaces registrations after the service's own (e.g. a telemetry exporter).</summary>
+    public ServiceHost<TMarker> WithServices(Action<IServiceCollection> configure)
+    {
+        _services.Add(configure);
         return this;
     }
 
@@ -28,6 +37,11 @@ public class ServiceHost<TMarker> : WebApplicationFactory<TMarker>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        foreach (var configure in _services)
+        {
+            builder.ConfigureServices(configure);
         }
     }
 }
