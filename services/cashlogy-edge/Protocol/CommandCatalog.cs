@@ -3,7 +3,7 @@ namespace Fidpass.CashlogyEdge.Protocol;
 /// <summary>How long the Connector may take to answer a command (spec 5.2).</summary>
 public enum TimeoutClass
 {
-    Short,
+    Quick,
     Init,
     Dispense,
     Human,
@@ -35,37 +35,37 @@ public static class CommandCatalog
     private static ValueKind[] Text(int n) => Enumerable.Repeat(ValueKind.Text, n).ToArray();
 
     public static readonly CommandSpec Initialize = new("I", Text(1), TimeoutClass.Init);
-    public static readonly CommandSpec End = new("E", [], TimeoutClass.Short);
+    public static readonly CommandSpec End = new("E", [], TimeoutClass.Quick);
     public static readonly CommandSpec Charge = new("C", Cents(4), TimeoutClass.Human, MovesMoney: true, Screen: true);
     public static readonly CommandSpec BackOffice = new("G", Cents(6), TimeoutClass.Human, MovesMoney: true, Screen: true);
-    public static readonly CommandSpec StartAcceptance = new("B", [], TimeoutClass.Short, MovesMoney: true);
-    public static readonly CommandSpec AcceptedSoFar = new("Q", Cents(1), TimeoutClass.Short);
-    public static readonly CommandSpec StopAcceptance = new("J", Cents(1), TimeoutClass.Short, MovesMoney: true);
+    public static readonly CommandSpec StartAcceptance = new("B", [], TimeoutClass.Quick, MovesMoney: true);
+    public static readonly CommandSpec AcceptedSoFar = new("Q", Cents(1), TimeoutClass.Quick);
+    public static readonly CommandSpec StopAcceptance = new("J", Cents(1), TimeoutClass.Quick, MovesMoney: true);
     public static readonly CommandSpec Dispense = new("P", Cents(2), TimeoutClass.Dispense, MovesMoney: true);
-    public static readonly CommandSpec Cancel = new("!", [], TimeoutClass.Short);
-    public static readonly CommandSpec Reset = new("Z", [], TimeoutClass.Short);
-    public static readonly CommandSpec Totals = new("T", Cents(2), TimeoutClass.Short);
-    public static readonly CommandSpec Totals2 = new("T2", Cents(4), TimeoutClass.Short);
-    public static readonly CommandSpec Inventory = new("Y", Text(2), TimeoutClass.Short);
-    public static readonly CommandSpec Inventory2 = new("Y2", Text(4), TimeoutClass.Short);
-    public static readonly CommandSpec Levels = new("GC", Text(2), TimeoutClass.Short);
-    public static readonly CommandSpec Levels2 = new("GC2", Text(2), TimeoutClass.Short);
-    public static readonly CommandSpec AuxiliaryInfo = new("GI", Text(2), TimeoutClass.Short);
-    public static readonly CommandSpec Errors = new("?", Text(1), TimeoutClass.Short);
-    public static readonly CommandSpec Maintenance = new("W", Cents(1), TimeoutClass.Short);
+    public static readonly CommandSpec Cancel = new("!", [], TimeoutClass.Quick);
+    public static readonly CommandSpec Reset = new("Z", [], TimeoutClass.Quick);
+    public static readonly CommandSpec Totals = new("T", Cents(2), TimeoutClass.Quick);
+    public static readonly CommandSpec Totals2 = new("T2", Cents(4), TimeoutClass.Quick);
+    public static readonly CommandSpec Inventory = new("Y", Text(2), TimeoutClass.Quick);
+    public static readonly CommandSpec Inventory2 = new("Y2", Text(4), TimeoutClass.Quick);
+    public static readonly CommandSpec Levels = new("GC", Text(2), TimeoutClass.Quick);
+    public static readonly CommandSpec Levels2 = new("GC2", Text(2), TimeoutClass.Quick);
+    public static readonly CommandSpec AuxiliaryInfo = new("GI", Text(2), TimeoutClass.Quick);
+    public static readonly CommandSpec Errors = new("?", Text(1), TimeoutClass.Quick);
+    public static readonly CommandSpec Maintenance = new("W", Cents(1), TimeoutClass.Quick);
     public static readonly CommandSpec CollectStacker = new("S", Cents(1), TimeoutClass.Stacker, MovesMoney: true);
 
     /// <summary><c>#?#code1,code2#rel#</c> answers one detail per code.</summary>
-    public static CommandSpec ErrorDetails(int codes) => new("?", Text(codes), TimeoutClass.Short);
+    public static CommandSpec ErrorDetails(int codes) => new("?", Text(codes), TimeoutClass.Quick);
 
     public static TimeSpan TimeoutOf(TimeoutClass timeout, CashlogyTimeouts settings) => timeout switch
     {
-        TimeoutClass.Short => settings.Short,
+        TimeoutClass.Quick => settings.Quick,
         TimeoutClass.Init => settings.Init,
         TimeoutClass.Dispense => settings.Dispense,
         TimeoutClass.Human => settings.Human,
         TimeoutClass.Stacker => settings.Stacker,
-        _ => settings.Short,
+        _ => settings.Quick,
     };
 }
 
@@ -73,7 +73,7 @@ public static class CommandCatalog
 public sealed record CashlogyTimeouts
 {
     public TimeSpan Connect { get; init; } = TimeSpan.FromSeconds(5);
-    public TimeSpan Short { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Quick { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan Init { get; init; } = TimeSpan.FromSeconds(240);
     public TimeSpan Dispense { get; init; } = TimeSpan.FromSeconds(60);
 

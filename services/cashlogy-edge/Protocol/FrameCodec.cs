@@ -126,7 +126,7 @@ public enum DecodeStatus
     Invalid,
 }
 
-/// <param name="Consumed">Characters of the buffer used up (skipped bytes and the reply).</param>
+/// <summary>Outcome of a decode attempt; <c>Consumed</c> counts the characters used up (skipped bytes and the reply).</summary>
 public sealed record DecodeResult(DecodeStatus Status, CashlogyReply? Reply, int Consumed, string Skipped);
 
 /// <summary>Accumulates received bytes (Latin-1) until the reply to the pending command is complete.</summary>
