@@ -15,6 +15,11 @@ public static class ControlApi
 
     public static IEndpointRouteBuilder MapSimulatorControl(this IEndpointRouteBuilder app)
     {
+        // Probes for ./fidpass up: alive = the program runs; health = the TCP port is open (a "not running" fault makes it red).
+        app.MapGet("/alive", () => Results.Ok(new { status = "Healthy" }));
+        app.MapGet("/health", (CashlogySimulator sim) => sim.IsListening
+            ? Results.Ok(new { status = "Healthy", port = sim.Port })
+            : Results.Json(new { status = "Unhealthy", port = sim.Port }, statusCode: 503));
         var control = app.MapGroup("/control");
         control.MapGet("/state", (CashlogySimulator sim) => Results.Ok(sim.Snapshot()));
         control.MapGet("/log", (CashlogySimulator sim) => Results.Text(string.Join('\n', sim.Transcript) + "\n"));

@@ -2,8 +2,9 @@ using Fidpass.CashlogySimulator;
 
 // dotnet run --project simulators/Fidpass.CashlogySimulator -- --port 8092 --control-port 8093
 var builder = WebApplication.CreateSlimBuilder(args);
-var port = builder.Configuration.GetValue("port", 8092);
-var controlPort = builder.Configuration.GetValue("control-port", 8093);
+// Command line (--port, --control-port) or environment (Simulator__Port, Simulator__ControlPort).
+var port = builder.Configuration.GetValue("port", builder.Configuration.GetValue("Simulator:Port", 8092));
+var controlPort = builder.Configuration.GetValue("control-port", builder.Configuration.GetValue("Simulator:ControlPort", 8093));
 builder.WebHost.UseUrls($"http://127.0.0.1:{controlPort}");
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNameCaseInsensitive = true);
 
