@@ -29,10 +29,13 @@ public sealed class EdgeFixture : IAsyncLifetime
 
     private IBusControl? _bus;
 
+    public string RabbitMq { get; private set; } = "";
+
     public async ValueTask InitializeAsync()
     {
         var postgres = await TestServers.CreateDatabaseAsync("cashlogy");
         var rabbit = await TestServers.CreateVirtualHostAsync("cashlogy");
+        RabbitMq = rabbit;
         _bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
         {
             cfg.Host(new Uri(rabbit));
@@ -56,15 +59,19 @@ public sealed class EdgeFixture : IAsyncLifetime
             });
         });
         await _bus.StartAsync();
-        Host = new ServiceHost<CashlogyEdgeApi>().WithInfrastructure(postgres, rabbit)
+        Host = CreateHost(postgres);
+        _ = Host.Server;
+    }
+
+    /// <summary>An edge on <paramref name="postgres"/> with the fast timings tests use; the fixture's own host is one of these.</summary>
+    public ServiceHost<CashlogyEdgeApi> CreateHost(string postgres) =>
+        new ServiceHost<CashlogyEdgeApi>().WithInfrastructure(postgres, RabbitMq)
             .With("Cashlogy:HealthPollInterval", "00:00:00.150")
             .With("Cashlogy:ReconnectDelay", "00:00:00.150")
             .With("Cashlogy:MaxReconnectDelay", "00:00:00.500")
             .With("Cashlogy:HeadlessPollInterval", "00:00:00.050")
             .With("Cashlogy:Timeouts:Quiet", "00:00:00.150")
             .With("Cashlogy:Timeouts:Connect", "00:00:01");
-        _ = Host.Server;
-    }
 
     public async ValueTask DisposeAsync()
     {
