@@ -939,8 +939,13 @@ public sealed class CashlogySimulator : IAsyncDisposable
             Faults.StaleFrameBeforeNextReply = null;
             cutAfter = Faults.DropNextReplyAfterBytes;
             Faults.DropNextReplyAfterBytes = null;
-            swallow = Faults.SwallowNextReply;
+            swallow = Faults.SwallowNextReply || Faults.SwallowNextReplyTo == command;
             Faults.SwallowNextReply = false;
+            if (Faults.SwallowNextReplyTo == command)
+            {
+                Faults.SwallowNextReplyTo = null;
+            }
+
             delay = Faults.ReplyDelay;
             split = Faults.SplitRepliesEvery;
             Log(swallow ? $"; Response to #{command}# swallowed" : reply);

@@ -70,6 +70,7 @@ public static class ControlApi
             sim.Faults.SplitRepliesEvery = faults.SplitRepliesEvery;
             sim.Faults.DropNextReplyAfterBytes = faults.DropNextReplyAfterBytes;
             sim.Faults.SwallowNextReply = faults.SwallowNextReply;
+            sim.Faults.SwallowNextReplyTo = faults.SwallowNextReplyTo;
             sim.Faults.ForceNextCode = faults.ForceNextCode;
             sim.Faults.StaleFrameBeforeNextReply = faults.StaleFrameBeforeNextReply;
             return Results.NoContent();

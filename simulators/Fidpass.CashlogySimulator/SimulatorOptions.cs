@@ -67,6 +67,9 @@ public sealed record SimulatorFaults
     /// <summary>The next command gets no reply at all.</summary>
     public bool SwallowNextReply { get; set; }
 
+    /// <summary>The next reply to this command (e.g. <c>P</c>) is never sent: the command did its work, the client never hears of it.</summary>
+    public string? SwallowNextReplyTo { get; set; }
+
     /// <summary>The next command is answered with this code and its arity filled with zeros.</summary>
     public string? ForceNextCode { get; set; }
 

@@ -71,7 +71,8 @@ public sealed class EdgeFixture : IAsyncLifetime
             .With("Cashlogy:MaxReconnectDelay", "00:00:00.500")
             .With("Cashlogy:HeadlessPollInterval", "00:00:00.050")
             .With("Cashlogy:Timeouts:Quiet", "00:00:00.150")
-            .With("Cashlogy:Timeouts:Connect", "00:00:01");
+            .With("Cashlogy:Timeouts:Connect", "00:00:01")
+            .With("Cashlogy:Timeouts:Dispense", "00:00:01.500");
 
     public async ValueTask DisposeAsync()
     {

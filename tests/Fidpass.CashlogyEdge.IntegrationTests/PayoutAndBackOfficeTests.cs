@@ -70,6 +70,20 @@ public sealed class PayoutAndBackOfficeTests(EdgeFixture fixture)
     }
 
     [Fact]
+    public async Task A_payout_whose_reply_never_comes_times_out_as_unknown_and_is_reconciled_without_paying_twice()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+        till.Simulator.Faults.SwallowNextReplyTo = "P";
+
+        var id = await PayoutAsync(till, new { requestId = "R-4", amount = 700 });
+        var op = await till.SettledAsync(id);
+
+        Assert.Equal(("completed", true, 700L), (op.GetProperty("outcome").GetString(), op.GetProperty("reconciled").GetBoolean(), op.GetProperty("dispensed").GetInt64()));
+        Assert.Equal(1, till.Sent("P"));
+        Assert.True(till.Sent("I") >= 2, "the edge dropped the connection after the timeout and initialised again");
+    }
+
+    [Fact]
     public async Task A_jam_during_a_payout_stops_it_and_records_the_partial_amount()
     {
         await using var till = await Till.OpenAsync(fixture);
@@ -94,6 +108,27 @@ public sealed class PayoutAndBackOfficeTests(EdgeFixture fixture)
 
         Assert.Equal(("completed", 965L, 965L), (op.GetProperty("outcome").GetString(), op.GetProperty("inserted").GetInt64(), op.GetProperty("returned").GetInt64()));
         Assert.Contains("#G#1#1#1#1#1#1#1#1#1#1#1#1#1#", till.Simulator.Received);
+    }
+
+    [Fact]
+    public async Task A_full_stacker_blocks_sales_until_it_is_collected_and_the_amount_removed_is_recorded()
+    {
+        await using var till = await Till.OpenAsync(fixture, prepare: sim => sim.Machine.SetCount(5000, 3));
+
+        till.Simulator.RaiseError("1120");
+        await till.WaitForStatusAsync("error");
+        var refused = await till.PostAsync($"{till.Machine}/charges", new { requestId = "ST-0", amount = 500 });
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        till.Simulator.ClearErrors();
+        await till.WaitForStatusAsync("ready");
+        var response = await till.PostAsync($"{till.Machine}/stacker-collections", new { requestId = "ST-1" });
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>(Till.Ct)).GetProperty("operationId").GetGuid();
+        var op = await till.SettledAsync(id);
+
+        Assert.Equal(("completed", 15000L), (op.GetProperty("outcome").GetString(), op.GetProperty("dispensed").GetInt64()));
+        Assert.Contains("#S#2#", till.Simulator.Received);
+        Assert.Equal(0, till.Simulator.Machine.StackerTotal);
+        Assert.Equal(0, till.Sent("C"));
     }
 
     [Fact]

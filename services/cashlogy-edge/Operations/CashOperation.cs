@@ -5,6 +5,9 @@ public enum OperationKind
     Charge,
     Payout,
     BackOffice,
+
+    /// <summary>Empty the stacker (<c>#S#2#</c>): notes that can never be paid out leave the machine.</summary>
+    CollectStacker,
 }
 
 /// <summary>Express = Connector screens (<c>#C#</c>); Headless = the till's own UI (<c>#B#</c>/<c>#Q#</c>/<c>#J#</c> then <c>#P#</c> for change).</summary>

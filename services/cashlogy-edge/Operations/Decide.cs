@@ -103,7 +103,7 @@ public static class Decide
             return PayoutOutcome(op, delta == -op.Amount ? CashlogyReply.Ok : CashlogyReply.Generic, Math.Max(0, -delta), false, reconciled: true, now);
         }
 
-        return Attention(op, $"Réponse perdue pendant le back-office ; la caisse a varié de {Euros(delta)}.", now);
+        return Attention(op, $"Réponse perdue pendant une opération de maintenance ; la caisse a varié de {Euros(delta)}.", now);
     }
 
     private static CashOperationSettled Attention(CashOperation op, string detail, DateTimeOffset now) =>

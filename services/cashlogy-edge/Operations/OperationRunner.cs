@@ -41,6 +41,7 @@ public sealed class OperationRunner(IDocumentStore store, MachineSessions sessio
                 OperationKind.Charge when op.Flow == ChargeFlow.Headless => await HeadlessChargeAsync(session, op, Journal),
                 OperationKind.Charge => await ExpressChargeAsync(session, machine, op, Journal),
                 OperationKind.Payout => await PayoutAsync(session, op, Journal),
+                OperationKind.CollectStacker => await CollectStackerAsync(session, op, Journal),
                 _ => await BackOfficeAsync(session, op, Journal),
             };
             await SettleAsync(operationId, outcome);
@@ -149,6 +150,16 @@ public sealed class OperationRunner(IDocumentStore store, MachineSessions sessio
         var reply = await session.SendAsync(CommandCatalog.Dispense, [Cents(op.Amount), "0", "0", op.CoinsOnly ? "1" : "0"], CancellationToken.None,
             frame => journal(frame, before));
         return Decide.Payout(op, reply, DateTimeOffset.UtcNow);
+    }
+
+    private static async Task<CashOperationSettled> CollectStackerAsync(ConnectorSession session, CashOperation op, Func<string, long?, Task> journal)
+    {
+        var before = await TotalAsync(session);
+        var reply = await session.SendAsync(CommandCatalog.CollectStacker, ["2"], CancellationToken.None, frame => journal(frame, before));
+        var removed = reply.Cents(0);
+        var outcome = reply.IsSuccess ? Outcome.Completed : reply.IsRejection ? Outcome.Rejected : reply.Code == CashlogyReply.Cancelled ? Outcome.Cancelled : Outcome.Failed;
+        return new CashOperationSettled(op.Id, op.MerchantId, op.MachineId, op.Kind, outcome, reply.Code, 0, 0, 0, 0, removed, 0, 0,
+            reply.IsLevelWarning, false, $"Stacker vidé : {Decide.Euros(removed)}.", null, null, null, op.Currency, DateTimeOffset.UtcNow);
     }
 
     private static async Task<CashOperationSettled> BackOfficeAsync(ConnectorSession session, CashOperation op, Func<string, long?, Task> journal)

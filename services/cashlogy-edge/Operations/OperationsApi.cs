@@ -22,6 +22,7 @@ public static class OperationsApi
         machines.MapPost("/charges", ChargeAsync).WithSummary("Encaisse un montant en espèces (écran du Connector ou flux sans écran).");
         machines.MapPost("/payouts", PayoutAsync).WithSummary("Rend de l'argent (remboursement d'une vente ou sortie de caisse).");
         machines.MapPost("/back-office", BackOfficeAsync).WithSummary("Ouvre le menu back-office du Connector sur la machine.");
+        machines.MapPost("/stacker-collections", CollectStackerAsync).WithSummary("Vide le stacker (billets non recyclables) et enregistre le montant retiré.");
         var operations = app.MapGroup("/api/v1/merchants/{slug}/cash/operations/{operationId:guid}").WithTags("Cash operations");
         operations.MapGet("/", GetAsync).WithSummary("État d'une opération, avec la progression et les montants de la machine.");
         operations.MapPost("/cancel", CancelAsync).WithSummary("Demande l'annulation de l'opération en cours.");
@@ -136,7 +137,15 @@ public static class OperationsApi
         return await StartAsync(slug, requested, machine, session, sessions, runner, ct);
     }
 
-    private static async Task<IResult> BackOfficeAsync(string slug, Guid machineId, HttpRequest request, JsonElement body,
+    private static Task<IResult> BackOfficeAsync(string slug, Guid machineId, HttpRequest request, JsonElement body,
+        IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct) =>
+        MachineOperationAsync(OperationKind.BackOffice, slug, machineId, request, body, session, sessions, runner, ct);
+
+    private static Task<IResult> CollectStackerAsync(string slug, Guid machineId, HttpRequest request, JsonElement body,
+        IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct) =>
+        MachineOperationAsync(OperationKind.CollectStacker, slug, machineId, request, body, session, sessions, runner, ct);
+
+    private static async Task<IResult> MachineOperationAsync(OperationKind kind, string slug, Guid machineId, HttpRequest request, JsonElement body,
         IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct)
     {
         if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
@@ -154,7 +163,7 @@ public static class OperationsApi
             return CashAccess.MachineNotFound();
         }
 
-        var requested = new CashOperationRequested(Decide.OperationId(machine.Id, requestId), identity.MerchantId, machine.Id, OperationKind.BackOffice, requestId,
+        var requested = new CashOperationRequested(Decide.OperationId(machine.Id, requestId), identity.MerchantId, machine.Id, kind, requestId,
             0, machine.Currency, ChargeFlow.Express, false, false, null, null, null, null, DateTimeOffset.UtcNow);
         return await StartAsync(slug, requested, machine, session, sessions, runner, ct);
     }
