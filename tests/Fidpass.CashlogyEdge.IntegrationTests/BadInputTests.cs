@@ -38,6 +38,25 @@ public sealed class BadInputTests(EdgeFixture fixture)
         Assert.Equal(0, till.Sent("T"));
     }
 
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("")]
+    [InlineData("[990]")]
+    [InlineData("{\"requestId\":\"J-1\",\"amount\":99")]
+    public async Task A_malformed_body_is_a_400_problem_and_nothing_reaches_the_machine(string json)
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        var response = await till.Http.PostAsync(new Uri($"{till.Machine}/charges", UriKind.Relative), content, Till.Ct);
+        var body = await response.Content.ReadAsStringAsync(Till.Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("\"code\"", body, StringComparison.Ordinal);
+        Assert.Equal(0, till.Sent("C"));
+    }
+
     [Fact]
     public async Task A_machine_of_another_merchant_is_unknown_and_receives_nothing()
     {

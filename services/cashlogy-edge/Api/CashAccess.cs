@@ -81,8 +81,30 @@ public static partial class CashAccess
     public static bool OptionalBool(JsonElement body, string name) =>
         body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.True;
 
+    public static IResult InvalidJson() => ApiProblems.Problem(400, "invalid_json", "Le corps de la requête doit être un objet JSON valide.");
+
     public static bool IsSafe(string text) => SafeText().IsMatch(text);
 
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]
     private static partial Regex SafeText();
+}
+
+/// <summary>
+/// The request body read by the endpoint itself, so a malformed or missing body becomes our own
+/// 400 problem with a stable code instead of the framework's binding error.
+/// </summary>
+public sealed record JsonBody(JsonElement Value, bool IsObject)
+{
+    public static async ValueTask<JsonBody> BindAsync(HttpContext context)
+    {
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            return new JsonBody(document.RootElement.Clone(), document.RootElement.ValueKind == JsonValueKind.Object);
+        }
+        catch (JsonException)
+        {
+            return new JsonBody(default, false);
+        }
+    }
 }

@@ -99,19 +99,26 @@ public static class MachinesApi
         return Results.Ok(machines.Select(m => View(m, sessions.Get(m.Id))));
     }
 
-    private static async Task<IResult> CreateAsync(string slug, HttpRequest request, JsonElement body, IDocumentSession session, MachineSessions sessions, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(string slug, HttpRequest request, JsonBody input, IDocumentSession session, MachineSessions sessions, CancellationToken ct)
     {
         if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
         {
             return problem!;
         }
 
-        if (!TryRead(body, out var input, out problem))
+        if (!input.IsObject)
+        {
+            return CashAccess.InvalidJson();
+        }
+
+        var body = input.Value;
+
+        if (!TryRead(body, out var settings, out problem))
         {
             return problem!;
         }
 
-        var machine = new Machine(Guid.NewGuid(), identity.MerchantId, input.Name, input.Host, input.Port, input.TillCode, input.Mode, "eur", DateTimeOffset.UtcNow);
+        var machine = new Machine(Guid.NewGuid(), identity.MerchantId, settings.Name, settings.Host, settings.Port, settings.TillCode, settings.Mode, "eur", DateTimeOffset.UtcNow);
         session.Store(machine);
         await session.SaveChangesAsync(ct);
         var connector = sessions.Open(machine);
@@ -129,19 +136,26 @@ public static class MachinesApi
         return machine is null ? CashAccess.MachineNotFound() : Results.Ok(View(machine, sessions.Get(machine.Id)));
     }
 
-    private static async Task<IResult> UpdateAsync(string slug, Guid machineId, HttpRequest request, JsonElement body, IDocumentSession session, MachineSessions sessions, CancellationToken ct)
+    private static async Task<IResult> UpdateAsync(string slug, Guid machineId, HttpRequest request, JsonBody input, IDocumentSession session, MachineSessions sessions, CancellationToken ct)
     {
         if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
         {
             return problem!;
         }
 
+        if (!input.IsObject)
+        {
+            return CashAccess.InvalidJson();
+        }
+
+        var body = input.Value;
+
         if (await CashAccess.FindMachineAsync(session, identity, machineId, ct) is not { } machine)
         {
             return CashAccess.MachineNotFound();
         }
 
-        if (!TryRead(body, out var input, out problem))
+        if (!TryRead(body, out var settings, out problem))
         {
             return problem!;
         }
@@ -151,7 +165,7 @@ public static class MachinesApi
             return ApiProblems.Problem(409, "machine_busy", "Une opération est en cours sur cette machine.");
         }
 
-        var updated = machine with { Name = input.Name, Host = input.Host, Port = input.Port, TillCode = input.TillCode, Mode = input.Mode };
+        var updated = machine with { Name = settings.Name, Host = settings.Host, Port = settings.Port, TillCode = settings.TillCode, Mode = settings.Mode };
         session.Store(updated);
         await session.SaveChangesAsync(ct);
         if (updated.Host != machine.Host || updated.Port != machine.Port)

@@ -29,13 +29,20 @@ public static class OperationsApi
         return app;
     }
 
-    private static async Task<IResult> ChargeAsync(string slug, Guid machineId, HttpRequest request, JsonElement body,
+    private static async Task<IResult> ChargeAsync(string slug, Guid machineId, HttpRequest request, JsonBody input,
         IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct)
     {
         if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
         {
             return problem!;
         }
+
+        if (!input.IsObject)
+        {
+            return CashAccess.InvalidJson();
+        }
+
+        var body = input.Value;
 
         if (!CashAccess.TryRequestId(body, out var requestId))
         {
@@ -86,13 +93,20 @@ public static class OperationsApi
         return await StartAsync(slug, requested, machine, session, sessions, runner, ct);
     }
 
-    private static async Task<IResult> PayoutAsync(string slug, Guid machineId, HttpRequest request, JsonElement body,
+    private static async Task<IResult> PayoutAsync(string slug, Guid machineId, HttpRequest request, JsonBody input,
         IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct)
     {
         if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
         {
             return problem!;
         }
+
+        if (!input.IsObject)
+        {
+            return CashAccess.InvalidJson();
+        }
+
+        var body = input.Value;
 
         if (!CashAccess.TryRequestId(body, out var requestId))
         {
@@ -137,21 +151,28 @@ public static class OperationsApi
         return await StartAsync(slug, requested, machine, session, sessions, runner, ct);
     }
 
-    private static Task<IResult> BackOfficeAsync(string slug, Guid machineId, HttpRequest request, JsonElement body,
+    private static Task<IResult> BackOfficeAsync(string slug, Guid machineId, HttpRequest request, JsonBody input,
         IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct) =>
-        MachineOperationAsync(OperationKind.BackOffice, slug, machineId, request, body, session, sessions, runner, ct);
+        MachineOperationAsync(OperationKind.BackOffice, slug, machineId, request, input, session, sessions, runner, ct);
 
-    private static Task<IResult> CollectStackerAsync(string slug, Guid machineId, HttpRequest request, JsonElement body,
+    private static Task<IResult> CollectStackerAsync(string slug, Guid machineId, HttpRequest request, JsonBody input,
         IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct) =>
-        MachineOperationAsync(OperationKind.CollectStacker, slug, machineId, request, body, session, sessions, runner, ct);
+        MachineOperationAsync(OperationKind.CollectStacker, slug, machineId, request, input, session, sessions, runner, ct);
 
-    private static async Task<IResult> MachineOperationAsync(OperationKind kind, string slug, Guid machineId, HttpRequest request, JsonElement body,
+    private static async Task<IResult> MachineOperationAsync(OperationKind kind, string slug, Guid machineId, HttpRequest request, JsonBody input,
         IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct)
     {
         if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
         {
             return problem!;
         }
+
+        if (!input.IsObject)
+        {
+            return CashAccess.InvalidJson();
+        }
+
+        var body = input.Value;
 
         if (!CashAccess.TryRequestId(body, out var requestId))
         {
