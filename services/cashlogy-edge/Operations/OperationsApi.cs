@@ -201,7 +201,7 @@ public static class OperationsApi
         }
 
         var connector = sessions.Get(machine.Id);
-        if (connector is null || !connector.IsReady || connector.Status is not (SessionStatus.Ready))
+        if (connector is null || !connector.IsReady || connector.Status != SessionStatus.Ready)
         {
             return ApiProblems.Problem(409, connector?.Status == SessionStatus.Error ? "machine_error" : connector?.Status == SessionStatus.Busy ? "machine_busy" : "machine_offline",
                 connector?.Status == SessionStatus.Error
@@ -246,7 +246,8 @@ public static class OperationsApi
             return ApiProblems.Problem(422, "request_id_reused", "Ce « requestId » a déjà servi pour une autre opération.");
         }
 
-        return Results.Ok(View(existing, sessions.Get(existing.MachineId))) is var ok && existing.IsSettled ? ok : Results.Accepted(location, View(existing, sessions.Get(existing.MachineId)));
+        var view = View(existing, sessions.Get(existing.MachineId));
+        return existing.IsSettled ? Results.Ok(view) : Results.Accepted(location, view);
     }
 
     public static object View(CashOperation op, ConnectorSession? session)
