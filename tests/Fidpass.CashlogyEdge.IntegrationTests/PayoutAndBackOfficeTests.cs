@@ -132,6 +132,28 @@ public sealed class PayoutAndBackOfficeTests(EdgeFixture fixture)
     }
 
     [Fact]
+    public async Task Adding_float_headless_records_what_the_operator_loaded_and_credits_nobody()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+        var before = till.Simulator.Machine.RecyclersTotal;
+
+        var response = await till.PostAsync($"{till.Machine}/floats", new { requestId = "F-1" });
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>(Till.Ct)).GetProperty("operationId").GetGuid();
+        await till.WaitForScreenAsync(SimulatorState.Accepting);
+        till.Simulator.Insert(200, 200, 100);
+        await Eventually.True(async () => (await till.GetJsonAsync(till.Operation(id))).GetProperty("progress") is { ValueKind: JsonValueKind.Object } p &&
+            p.GetProperty("inserted").ValueKind == JsonValueKind.Number && p.GetProperty("inserted").GetInt64() == 500, what: "progress 500");
+        var finish = await till.PostAsync($"{till.Operation(id)}/finish", new { });
+        var op = await till.SettledAsync(id);
+
+        Assert.Equal(HttpStatusCode.Accepted, finish.StatusCode);
+        Assert.Equal(("completed", 500L), (op.GetProperty("outcome").GetString(), op.GetProperty("inserted").GetInt64()));
+        Assert.Equal(before + 500, (await till.GetJsonAsync($"{till.Machine}/totals")).GetProperty("recyclers").GetInt64());
+        Assert.Equal(JsonValueKind.Null, op.GetProperty("paymentId").ValueKind);
+        Assert.Equal(["#A#2#", "#J#"], till.Simulator.Received.Where(f => f is "#A#2#" or "#J#"));
+    }
+
+    [Fact]
     public async Task Totals_inventory_and_levels_are_the_machine_figures()
     {
         await using var till = await Till.OpenAsync(fixture, prepare: sim => sim.Machine.SetCount(2, 1));

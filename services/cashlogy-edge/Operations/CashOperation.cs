@@ -8,6 +8,9 @@ public enum OperationKind
 
     /// <summary>Empty the stacker (<c>#S#2#</c>): notes that can never be paid out leave the machine.</summary>
     CollectStacker,
+
+    /// <summary>Load change into the machine (<c>#A#2#</c>, headless): the operator inserts coins/notes, the till says when it is done.</summary>
+    AddFloat,
 }
 
 /// <summary>Express = Connector screens (<c>#C#</c>); Headless = the till's own UI (<c>#B#</c>/<c>#Q#</c>/<c>#J#</c> then <c>#P#</c> for change).</summary>

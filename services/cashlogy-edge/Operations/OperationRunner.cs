@@ -42,6 +42,7 @@ public sealed class OperationRunner(IDocumentStore store, MachineSessions sessio
                 OperationKind.Charge => await ExpressChargeAsync(session, machine, op, Journal),
                 OperationKind.Payout => await PayoutAsync(session, op, Journal),
                 OperationKind.CollectStacker => await CollectStackerAsync(session, op, Journal),
+                OperationKind.AddFloat => await AddFloatAsync(session, op, Journal),
                 _ => await BackOfficeAsync(session, op, Journal),
             };
             await SettleAsync(operationId, outcome);
@@ -150,6 +151,29 @@ public sealed class OperationRunner(IDocumentStore store, MachineSessions sessio
         var reply = await session.SendAsync(CommandCatalog.Dispense, [Cents(op.Amount), "0", "0", op.CoinsOnly ? "1" : "0"], CancellationToken.None,
             frame => journal(frame, before));
         return Decide.Payout(op, reply, DateTimeOffset.UtcNow);
+    }
+
+    private async Task<CashOperationSettled> AddFloatAsync(ConnectorSession session, CashOperation op, Func<string, long?, Task> journal)
+    {
+        var before = await TotalAsync(session);
+        var start = await session.SendAsync(CommandCatalog.AddChange, ["2"], CancellationToken.None, frame => journal(frame, before));
+        if (!start.IsSuccess)
+        {
+            return new CashOperationSettled(op.Id, op.MerchantId, op.MachineId, op.Kind, start.IsRejection ? Outcome.Rejected : Outcome.Failed, start.Code,
+                0, 0, 0, 0, 0, 0, 0, false, false, Decide.RejectionDetail(start.Code), null, null, null, op.Currency, DateTimeOffset.UtcNow);
+        }
+
+        var deadline = DateTimeOffset.UtcNow + sessions.Options.Timeouts.Human;
+        while (!session.FinishRequested && !session.CancelRequested && DateTimeOffset.UtcNow < deadline)
+        {
+            session.Progress = (await session.SendAsync(CommandCatalog.AcceptedSoFar, [], CancellationToken.None)).Cents(0);
+            await Task.Delay(sessions.Options.HeadlessPollInterval);
+        }
+
+        var stop = await session.SendAsync(CommandCatalog.StopAcceptance, [], CancellationToken.None, frame => journal(frame, null));
+        var loaded = stop.Cents(0);
+        return new CashOperationSettled(op.Id, op.MerchantId, op.MachineId, op.Kind, Outcome.Completed, stop.Code, loaded, 0, 0, loaded, 0, 0, 0,
+            stop.IsLevelWarning, false, $"Fonds de caisse ajouté : {Decide.Euros(loaded)}.", null, null, null, op.Currency, DateTimeOffset.UtcNow);
     }
 
     private static async Task<CashOperationSettled> CollectStackerAsync(ConnectorSession session, CashOperation op, Func<string, long?, Task> journal)

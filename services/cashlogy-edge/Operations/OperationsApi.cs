@@ -22,9 +22,11 @@ public static class OperationsApi
         machines.MapPost("/charges", ChargeAsync).WithSummary("Encaisse un montant en espèces (écran du Connector ou flux sans écran).");
         machines.MapPost("/payouts", PayoutAsync).WithSummary("Rend de l'argent (remboursement d'une vente ou sortie de caisse).");
         machines.MapPost("/back-office", BackOfficeAsync).WithSummary("Ouvre le menu back-office du Connector sur la machine.");
+        machines.MapPost("/floats", AddFloatAsync).WithSummary("Ajoute de la monnaie (fonds de caisse) sans écran : terminez avec …/operations/{id}/finish.");
         machines.MapPost("/stacker-collections", CollectStackerAsync).WithSummary("Vide le stacker (billets non recyclables) et enregistre le montant retiré.");
         var operations = app.MapGroup("/api/v1/merchants/{slug}/cash/operations/{operationId:guid}").WithTags("Cash operations");
         operations.MapGet("/", GetAsync).WithSummary("État d'une opération, avec la progression et les montants de la machine.");
+        operations.MapPost("/finish", FinishAsync).WithSummary("Termine un ajout de monnaie en cours.");
         operations.MapPost("/cancel", CancelAsync).WithSummary("Demande l'annulation de l'opération en cours.");
         return app;
     }
@@ -155,6 +157,10 @@ public static class OperationsApi
         IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct) =>
         MachineOperationAsync(OperationKind.BackOffice, slug, machineId, request, input, session, sessions, runner, ct);
 
+    private static Task<IResult> AddFloatAsync(string slug, Guid machineId, HttpRequest request, JsonBody input,
+        IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct) =>
+        MachineOperationAsync(OperationKind.AddFloat, slug, machineId, request, input, session, sessions, runner, ct);
+
     private static Task<IResult> CollectStackerAsync(string slug, Guid machineId, HttpRequest request, JsonBody input,
         IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct) =>
         MachineOperationAsync(OperationKind.CollectStacker, slug, machineId, request, input, session, sessions, runner, ct);
@@ -185,7 +191,7 @@ public static class OperationsApi
         }
 
         var requested = new CashOperationRequested(Decide.OperationId(machine.Id, requestId), identity.MerchantId, machine.Id, kind, requestId,
-            0, machine.Currency, ChargeFlow.Express, false, false, null, null, null, null, DateTimeOffset.UtcNow);
+            0, machine.Currency, kind == OperationKind.AddFloat ? ChargeFlow.Headless : ChargeFlow.Express, false, false, null, null, null, null, DateTimeOffset.UtcNow);
         return await StartAsync(slug, requested, machine, session, sessions, runner, ct);
     }
 
@@ -296,6 +302,29 @@ public static class OperationsApi
         return op is null || op.MerchantId != identity.MerchantId
             ? ApiProblems.Problem(404, "operation_not_found", "Opération inconnue pour ce commerce.")
             : Results.Ok(View(op, sessions.Get(op.MachineId)));
+    }
+
+    private static async Task<IResult> FinishAsync(string slug, Guid operationId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct)
+    {
+        if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
+        {
+            return problem!;
+        }
+
+        var op = await session.LoadAsync<CashOperation>(operationId, ct);
+        if (op is null || op.MerchantId != identity.MerchantId)
+        {
+            return ApiProblems.Problem(404, "operation_not_found", "Opération inconnue pour ce commerce.");
+        }
+
+        var connector = sessions.Get(op.MachineId);
+        if (op.Kind != OperationKind.AddFloat || op.IsSettled || connector?.ActiveOperation != op.Id)
+        {
+            return ApiProblems.Problem(409, "operation_not_running", "Aucun ajout de monnaie en cours pour cette opération.");
+        }
+
+        connector.FinishRequested = true;
+        return Results.Accepted($"/api/v1/merchants/{slug}/cash/operations/{op.Id}", new { operationId = op.Id, finishRequested = true });
     }
 
     private static async Task<IResult> CancelAsync(string slug, Guid operationId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct)

@@ -42,6 +42,7 @@ public static class CommandCatalog
     public static readonly CommandSpec AcceptedSoFar = new("Q", Cents(1), TimeoutClass.Quick);
     public static readonly CommandSpec StopAcceptance = new("J", Cents(1), TimeoutClass.Quick, MovesMoney: true);
     public static readonly CommandSpec Dispense = new("P", Cents(2), TimeoutClass.Dispense, MovesMoney: true);
+    public static readonly CommandSpec AddChange = new("A", [], TimeoutClass.Quick, MovesMoney: true);
     public static readonly CommandSpec Cancel = new("!", [], TimeoutClass.Quick);
     public static readonly CommandSpec Reset = new("Z", [], TimeoutClass.Quick);
     public static readonly CommandSpec Totals = new("T", Cents(2), TimeoutClass.Quick);

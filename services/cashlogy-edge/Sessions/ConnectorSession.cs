@@ -82,6 +82,9 @@ public sealed class ConnectorSession : IAsyncDisposable
     /// <summary>Set by a cancel request; the running headless flow stops and gives the money back.</summary>
     public bool CancelRequested { get; set; }
 
+    /// <summary>Set when the till says the operator finished loading change (add float).</summary>
+    public bool FinishRequested { get; set; }
+
     public bool IsConnected => _stream is not null;
 
     /// <summary>Connected and initialised on the current connection: inventory figures can be trusted.</summary>
@@ -101,6 +104,7 @@ public sealed class ConnectorSession : IAsyncDisposable
             ActiveOperation = operationId;
             Progress = null;
             CancelRequested = false;
+            FinishRequested = false;
             return true;
         }
     }
