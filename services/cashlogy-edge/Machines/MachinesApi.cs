@@ -10,6 +10,9 @@ namespace Fidpass.CashlogyEdge.Machines;
 /// <summary>Machines of a merchant (CRUD, test connection) and the machine's own figures (totals, inventory, levels).</summary>
 public static class MachinesApi
 {
+    /// <summary>A query waits behind a health poll (milliseconds), not behind a customer's sale (minutes).</summary>
+    private static readonly TimeSpan QueryWait = TimeSpan.FromSeconds(2);
+
     public static IEndpointRouteBuilder MapMachinesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/merchants/{slug}/cash/machines").WithTags("Cash machines");
@@ -202,7 +205,7 @@ public static class MachinesApi
     private static async Task<IResult> TestAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct) =>
         await WithSessionAsync(slug, machineId, request, session, sessions, async (machine, connector) =>
         {
-            var reply = await connector.SendAsync(CommandCatalog.Errors, [], ct, wait: false);
+            var reply = await connector.SendAsync(CommandCatalog.Errors, [], ct, waitForTurn: QueryWait);
             return Results.Ok(new
             {
                 reachable = true,
@@ -215,7 +218,7 @@ public static class MachinesApi
     private static async Task<IResult> TotalsAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct) =>
         await WithSessionAsync(slug, machineId, request, session, sessions, async (_, connector) =>
         {
-            var reply = await connector.SendAsync(CommandCatalog.Totals, [], ct, wait: false);
+            var reply = await connector.SendAsync(CommandCatalog.Totals, [], ct, waitForTurn: QueryWait);
             if (!reply.IsSuccess)
             {
                 return MachineRefused(reply);
@@ -228,7 +231,7 @@ public static class MachinesApi
     private static async Task<IResult> InventoryAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct) =>
         await WithSessionAsync(slug, machineId, request, session, sessions, async (_, connector) =>
         {
-            var reply = await connector.SendAsync(CommandCatalog.Inventory, [], ct, wait: false);
+            var reply = await connector.SendAsync(CommandCatalog.Inventory, [], ct, waitForTurn: QueryWait);
             if (!reply.IsSuccess)
             {
                 return MachineRefused(reply);
@@ -250,11 +253,11 @@ public static class MachinesApi
     private static async Task<IResult> LevelsAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct) =>
         await WithSessionAsync(slug, machineId, request, session, sessions, async (_, connector) =>
         {
-            var reply = await connector.SendAsync(CommandCatalog.Levels2, [], ct, wait: false);
+            var reply = await connector.SendAsync(CommandCatalog.Levels2, [], ct, waitForTurn: QueryWait);
             if (reply.Code is CashlogyReply.BadData or CashlogyReply.Illegal)
             {
                 // Older Connectors have only #GC# (spec 4.11).
-                reply = await connector.SendAsync(CommandCatalog.Levels, [], ct, wait: false);
+                reply = await connector.SendAsync(CommandCatalog.Levels, [], ct, waitForTurn: QueryWait);
             }
 
             if (!reply.IsSuccess)

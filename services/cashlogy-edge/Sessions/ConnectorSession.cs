@@ -125,13 +125,14 @@ public sealed class ConnectorSession : IAsyncDisposable
     /// <summary>
     /// Sends one command and waits for its reply. <paramref name="beforeSend"/> runs once the session
     /// is ours and connected, just before the bytes leave (the journal write of money commands): if it
-    /// throws, nothing is sent. With <paramref name="wait"/> false a session already in use refuses at once.
+    /// throws, nothing is sent. <paramref name="waitForTurn"/> bounds the wait behind another command
+    /// (null: as long as it takes); past it the session answers "busy" without sending anything.
     /// </summary>
     public async Task<CashlogyReply> SendAsync(CommandSpec spec, IReadOnlyList<string> parameters, CancellationToken cancellationToken,
-        Func<string, Task>? beforeSend = null, bool wait = true, TimeSpan? timeout = null)
+        Func<string, Task>? beforeSend = null, TimeSpan? waitForTurn = null, TimeSpan? timeout = null)
     {
         var frame = FrameCodec.Format(spec.Code, parameters);
-        if (!await _turn.WaitAsync(wait ? Timeout.InfiniteTimeSpan : TimeSpan.Zero, cancellationToken))
+        if (!await _turn.WaitAsync(waitForTurn ?? Timeout.InfiniteTimeSpan, cancellationToken))
         {
             throw new ConnectorUnavailableException("machine_busy", "La machine traite déjà une autre opération.");
         }
@@ -402,7 +403,7 @@ public sealed class ConnectorSession : IAsyncDisposable
         CashlogyReply reply;
         try
         {
-            reply = await SendAsync(CommandCatalog.Errors, [], stop, wait: false);
+            reply = await SendAsync(CommandCatalog.Errors, [], stop, waitForTurn: TimeSpan.Zero);
         }
         catch (ConnectorUnavailableException ex) when (ex.Code == "machine_busy")
         {
@@ -433,7 +434,7 @@ public sealed class ConnectorSession : IAsyncDisposable
             }
             else
             {
-                var details = await SendAsync(CommandCatalog.ErrorDetails(codes.Count), [string.Join(',', codes), "1"], stop, wait: false);
+                var details = await SendAsync(CommandCatalog.ErrorDetails(codes.Count), [string.Join(',', codes), "1"], stop, waitForTurn: TimeSpan.Zero);
                 Errors = details.IsSuccess ? details.Values.Select(DeviceError.Parse).ToList() : codes.Select(c => new DeviceError(c, false, c, "", "")).ToList();
             }
         }
