@@ -51,6 +51,27 @@ public sealed class FailureModeTests(EdgeFixture fixture)
     }
 
     [Fact]
+    public async Task A_sale_screen_left_open_after_a_cut_is_recovered_by_the_operator_with_Z_and_reconciled()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        var id = await till.ChargeAsync(800, "T-6201");
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.Insert(500);
+        till.Simulator.DropClients();
+        // The screen stays open: after reconnecting, #I# answers ER:BUSY and the edge never resets on its own.
+        await till.WaitForStatusAsync("busy");
+        Assert.Equal(0, till.Sent("Z"));
+        var recover = await till.PostAsync($"{till.Machine}/recover", new { });
+        var op = await till.SettledAsync(id);
+
+        Assert.Equal(HttpStatusCode.OK, recover.StatusCode);
+        Assert.Equal(1, till.Sent("Z"));
+        Assert.Equal(("cancelled", true, 0L), (op.GetProperty("outcome").GetString(), op.GetProperty("reconciled").GetBoolean(), op.GetProperty("collected").GetInt64()));
+        await till.WaitForStatusAsync("ready");
+    }
+
+    [Fact]
     public async Task A_Connector_restart_is_recovered_with_a_new_init_and_the_next_sale_works()
     {
         await using var till = await Till.OpenAsync(fixture);

@@ -22,6 +22,7 @@ public static class MachinesApi
         group.MapPut("/{machineId:guid}", UpdateAsync).WithSummary("Modifie une machine.");
         group.MapDelete("/{machineId:guid}", DeleteAsync).WithSummary("Supprime une machine.");
         group.MapPost("/{machineId:guid}/test", TestAsync).WithSummary("Teste la connexion : interroge la machine (#?#).");
+        group.MapPost("/{machineId:guid}/recover", RecoverAsync).WithSummary("Débloque la machine (#Z# puis #I#) et vérifie les opérations restées sans réponse.");
         group.MapGet("/{machineId:guid}/totals", TotalsAsync).WithSummary("Totaux en caisse (recycleurs, stacker), en centimes.");
         group.MapGet("/{machineId:guid}/inventory", InventoryAsync).WithSummary("Inventaire par valeur (pièces et billets).");
         group.MapGet("/{machineId:guid}/levels", LevelsAsync).WithSummary("Niveaux par valeur (vide, presque vide, plein…).");
@@ -213,6 +214,15 @@ public static class MachinesApi
                 errorCodes = DeviceError.ParseCodes(reply.Text(0)),
                 machine = View(machine, connector),
             });
+        }, ct);
+
+    private static async Task<IResult> RecoverAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct) =>
+        await WithSessionAsync(slug, machineId, request, session, sessions, async (machine, connector) =>
+        {
+            var reset = await connector.RecoverAsync(QueryWait, ct);
+            return reset.IsSuccess
+                ? Results.Ok(View(machine, connector))
+                : MachineRefused(reset);
         }, ct);
 
     private static async Task<IResult> TotalsAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct) =>

@@ -391,6 +391,29 @@ public sealed class ConnectorSession : IAsyncDisposable
         _initPending = true;
     }
 
+    /// <summary>
+    /// Operator recovery from a stuck machine (spec 2.5.3 <c>#Z#</c>): reset, initialise again, then the
+    /// ready callback reconciles what was left unknown. Refused while this edge runs an operation on the
+    /// machine: a reset would abort the customer's sale.
+    /// </summary>
+    public async Task<CashlogyReply> RecoverAsync(TimeSpan waitForTurn, CancellationToken cancellationToken)
+    {
+        if (ActiveOperation is not null)
+        {
+            throw new ConnectorUnavailableException("machine_busy", "Une opération est en cours : annulez-la avant de réinitialiser la machine.");
+        }
+
+        var reset = await SendAsync(CommandCatalog.Reset, [], cancellationToken, waitForTurn: waitForTurn);
+        if (reset.IsSuccess)
+        {
+            _initPending = false;
+            await SetStatusAsync(SessionStatus.Initializing, null);
+            await InitializeAsync(cancellationToken);
+        }
+
+        return reset;
+    }
+
     private async Task PollHealthAsync(CancellationToken stop)
     {
         if (_initPending || Status is SessionStatus.Initializing)
