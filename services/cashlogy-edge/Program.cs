@@ -1,15 +1,35 @@
-using MassTransit;
-using Fidpass.ServiceDefaults;
 using Fidpass.CashlogyEdge;
+using Fidpass.CashlogyEdge.Machines;
+using Fidpass.CashlogyEdge.Operations;
+using Fidpass.CashlogyEdge.Relay;
+using Fidpass.CashlogyEdge.Sessions;
+using Fidpass.ServiceDefaults;
+using JasperFx.Events.Projections;
+using MassTransit;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddFidpassMarten("cashlogy_edge", _ => { });
+builder.AddFidpassMarten("cashlogy_edge", opts =>
+    {
+        opts.Schema.For<Machine>().Index(m => m.MerchantId);
+        opts.Projections.Snapshot<CashOperation>(SnapshotLifecycle.Inline);
+        opts.Schema.For<CashOperation>().Index(o => o.MachineId).Index(o => o.SaleOperationId);
+    })
+    .AddSubscriptionWithServices<CashEventRelay>(ServiceLifetime.Singleton, o =>
+    {
+        o.IncludeType<CashOperationSettled>();
+        o.IncludeType<MachineStatusChanged>();
+    });
 builder.AddFidpassMessaging("cashlogy_edge", bus => bus.AddConsumers(typeof(CashlogyEdgeApi).Assembly));
+builder.Services.AddSingleton<MachineSessions>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<MachineSessions>());
+builder.Services.AddSingleton<OperationRunner>();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapMachinesApi();
+app.MapOperationsApi();
 
 app.Run();

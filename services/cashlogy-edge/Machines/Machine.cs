@@ -1,0 +1,15 @@
+namespace Fidpass.CashlogyEdge.Machines;
+
+/// <summary>How a till uses the machine: Connector screens (Express), its own UI (complete/headless), or both.</summary>
+public enum MachineMode
+{
+    Express,
+    Complete,
+    Mixed,
+}
+
+/// <summary>A Cashlogy machine of a merchant: where its CashlogyConnector listens and which till code it uses.</summary>
+public sealed record Machine(Guid Id, Guid MerchantId, string Name, string Host, int Port, string TillCode, MachineMode Mode, string Currency, DateTimeOffset CreatedAt);
+
+/// <summary>A status change of a machine, appended to the machine's own stream and relayed as <c>CashMachineStatusChanged</c>.</summary>
+public sealed record MachineStatusChanged(Guid MachineId, Guid MerchantId, string Status, string? Detail, DateTimeOffset OccurredAt);

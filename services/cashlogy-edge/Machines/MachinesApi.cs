@@ -1,0 +1,323 @@
+using System.Text.Json;
+using Fidpass.CashlogyEdge.Api;
+using Fidpass.CashlogyEdge.Protocol;
+using Fidpass.CashlogyEdge.Sessions;
+using Fidpass.ServiceDefaults;
+using Marten;
+
+namespace Fidpass.CashlogyEdge.Machines;
+
+/// <summary>Machines of a merchant (CRUD, test connection) and the machine's own figures (totals, inventory, levels).</summary>
+public static class MachinesApi
+{
+    /// <summary>A query waits behind a health poll (milliseconds), not behind a customer's sale (minutes).</summary>
+    private static readonly TimeSpan QueryWait = TimeSpan.FromSeconds(2);
+
+    public static IEndpointRouteBuilder MapMachinesApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/merchants/{slug}/cash/machines").WithTags("Cash machines");
+        group.MapGet("/", ListAsync).WithSummary("Liste des machines Cashlogy du commerce, avec leur état.");
+        group.MapPost("/", CreateAsync).WithSummary("Déclare une machine Cashlogy (adresse du CashlogyConnector, code caisse, mode).");
+        group.MapGet("/{machineId:guid}", GetAsync).WithSummary("Une machine et son état en direct.");
+        group.MapPut("/{machineId:guid}", UpdateAsync).WithSummary("Modifie une machine.");
+        group.MapDelete("/{machineId:guid}", DeleteAsync).WithSummary("Supprime une machine.");
+        group.MapPost("/{machineId:guid}/test", TestAsync).WithSummary("Teste la connexion : interroge la machine (#?#).");
+        group.MapPost("/{machineId:guid}/recover", RecoverAsync).WithSummary("Débloque la machine (#Z# puis #I#) et vérifie les opérations restées sans réponse.");
+        group.MapGet("/{machineId:guid}/totals", TotalsAsync).WithSummary("Totaux en caisse (recycleurs, stacker), en centimes.");
+        group.MapGet("/{machineId:guid}/inventory", InventoryAsync).WithSummary("Inventaire par valeur (pièces et billets).");
+        group.MapGet("/{machineId:guid}/levels", LevelsAsync).WithSummary("Niveaux par valeur (vide, presque vide, plein…).");
+        return app;
+    }
+
+    private sealed record MachineInput(string Name, string Host, int Port, string TillCode, MachineMode Mode);
+
+    private static bool TryRead(JsonElement body, out MachineInput input, out IResult? problem)
+    {
+        input = null!;
+        problem = null;
+        var name = CashAccess.OptionalString(body, "name")?.Trim();
+        var host = CashAccess.OptionalString(body, "host")?.Trim();
+        var till = CashAccess.OptionalString(body, "tillCode")?.Trim() ?? "1";
+        var modeText = CashAccess.OptionalString(body, "mode") ?? "express";
+        var port = 8092;
+        if (body.ValueKind == JsonValueKind.Object && body.TryGetProperty("port", out var portValue) &&
+            (portValue.ValueKind != JsonValueKind.Number || !portValue.TryGetInt32(out port) || port is < 1 or > 65535))
+        {
+            problem = ApiProblems.Problem(400, "invalid_port", "« port » doit être un entier entre 1 et 65535.");
+            return false;
+        }
+
+        if (string.IsNullOrEmpty(name) || name.Length > 80)
+        {
+            problem = ApiProblems.Problem(400, "invalid_name", "« name » est obligatoire (80 caractères au plus).");
+            return false;
+        }
+
+        if (string.IsNullOrEmpty(host) || host.Length > 253 || Uri.CheckHostName(host) == UriHostNameType.Unknown)
+        {
+            problem = ApiProblems.Problem(400, "invalid_host", "« host » doit être un nom d'hôte ou une adresse IP.");
+            return false;
+        }
+
+        if (!CashAccess.IsSafe(till) || till.Length > 16)
+        {
+            problem = ApiProblems.Problem(400, "invalid_till_code", "« tillCode » : 1 à 16 caractères parmi lettres, chiffres, « . _ : - ».");
+            return false;
+        }
+
+        if (!Enum.TryParse<MachineMode>(modeText, ignoreCase: true, out var mode) || !Enum.IsDefined(mode) || int.TryParse(modeText, out _))
+        {
+            problem = ApiProblems.Problem(400, "invalid_mode", "« mode » vaut express, complete ou mixed.");
+            return false;
+        }
+
+        input = new MachineInput(name, host, port, till, mode);
+        return true;
+    }
+
+    public static object View(Machine machine, ConnectorSession? session) => new
+    {
+        id = machine.Id,
+        name = machine.Name,
+        host = machine.Host,
+        port = machine.Port,
+        tillCode = machine.TillCode,
+        mode = machine.Mode.ToString().ToLowerInvariant(),
+        currency = machine.Currency,
+        status = (session?.Status ?? SessionStatus.Offline).ToString().ToLowerInvariant(),
+        statusDetail = session?.StatusDetail,
+        version = session?.Version,
+        lastSeen = session?.LastSeen,
+        errors = session?.Errors.Select(e => new { code = e.Code, warning = e.IsWarning, title = e.Title, message = e.Message }),
+        activeOperation = session?.ActiveOperation,
+    };
+
+    private static async Task<IResult> ListAsync(string slug, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct)
+    {
+        if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
+        {
+            return problem!;
+        }
+
+        var machines = await session.Query<Machine>().Where(m => m.MerchantId == identity.MerchantId).OrderBy(m => m.Name).ToListAsync(ct);
+        return Results.Ok(machines.Select(m => View(m, sessions.Get(m.Id))));
+    }
+
+    private static async Task<IResult> CreateAsync(string slug, HttpRequest request, JsonBody input, IDocumentSession session, MachineSessions sessions, CancellationToken ct)
+    {
+        if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
+        {
+            return problem!;
+        }
+
+        if (!input.IsObject)
+        {
+            return CashAccess.InvalidJson();
+        }
+
+        var body = input.Value;
+
+        if (!TryRead(body, out var settings, out problem))
+        {
+            return problem!;
+        }
+
+        var machine = new Machine(Guid.NewGuid(), identity.MerchantId, settings.Name, settings.Host, settings.Port, settings.TillCode, settings.Mode, "eur", DateTimeOffset.UtcNow);
+        session.Store(machine);
+        await session.SaveChangesAsync(ct);
+        var connector = sessions.Open(machine);
+        return Results.Created($"/api/v1/merchants/{slug}/cash/machines/{machine.Id}", View(machine, connector));
+    }
+
+    private static async Task<IResult> GetAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct)
+    {
+        if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
+        {
+            return problem!;
+        }
+
+        var machine = await CashAccess.FindMachineAsync(session, identity, machineId, ct);
+        return machine is null ? CashAccess.MachineNotFound() : Results.Ok(View(machine, sessions.Get(machine.Id)));
+    }
+
+    private static async Task<IResult> UpdateAsync(string slug, Guid machineId, HttpRequest request, JsonBody input, IDocumentSession session, MachineSessions sessions, CancellationToken ct)
+    {
+        if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
+        {
+            return problem!;
+        }
+
+        if (!input.IsObject)
+        {
+            return CashAccess.InvalidJson();
+        }
+
+        var body = input.Value;
+
+        if (await CashAccess.FindMachineAsync(session, identity, machineId, ct) is not { } machine)
+        {
+            return CashAccess.MachineNotFound();
+        }
+
+        if (!TryRead(body, out var settings, out problem))
+        {
+            return problem!;
+        }
+
+        if (sessions.Get(machine.Id)?.ActiveOperation is not null)
+        {
+            return ApiProblems.Problem(409, "machine_busy", "Une opération est en cours sur cette machine.");
+        }
+
+        var updated = machine with { Name = settings.Name, Host = settings.Host, Port = settings.Port, TillCode = settings.TillCode, Mode = settings.Mode };
+        session.Store(updated);
+        await session.SaveChangesAsync(ct);
+        if (updated.Host != machine.Host || updated.Port != machine.Port)
+        {
+            await sessions.ReopenAsync(updated);
+        }
+
+        return Results.Ok(View(updated, sessions.Get(updated.Id)));
+    }
+
+    private static async Task<IResult> DeleteAsync(string slug, Guid machineId, HttpRequest request, IDocumentSession session, MachineSessions sessions, CancellationToken ct)
+    {
+        if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
+        {
+            return problem!;
+        }
+
+        if (await CashAccess.FindMachineAsync(session, identity, machineId, ct) is not { } machine)
+        {
+            return CashAccess.MachineNotFound();
+        }
+
+        if (sessions.Get(machine.Id)?.ActiveOperation is not null)
+        {
+            return ApiProblems.Problem(409, "machine_busy", "Une opération est en cours sur cette machine.");
+        }
+
+        session.Delete(machine);
+        await session.SaveChangesAsync(ct);
+        await sessions.CloseAsync(machine.Id);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> TestAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct) =>
+        await WithSessionAsync(slug, machineId, request, session, sessions, async (machine, connector) =>
+        {
+            var reply = await connector.SendAsync(CommandCatalog.Errors, [], ct, waitForTurn: QueryWait);
+            return Results.Ok(new
+            {
+                reachable = true,
+                code = reply.Code,
+                errorCodes = DeviceError.ParseCodes(reply.Text(0)),
+                machine = View(machine, connector),
+            });
+        }, ct);
+
+    private static async Task<IResult> RecoverAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct) =>
+        await WithSessionAsync(slug, machineId, request, session, sessions, async (machine, connector) =>
+        {
+            var reset = await connector.RecoverAsync(QueryWait, ct);
+            return reset.IsSuccess
+                ? Results.Ok(View(machine, connector))
+                : MachineRefused(reset);
+        }, ct);
+
+    private static async Task<IResult> TotalsAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct) =>
+        await WithSessionAsync(slug, machineId, request, session, sessions, async (_, connector) =>
+        {
+            var reply = await connector.SendAsync(CommandCatalog.Totals, [], ct, waitForTurn: QueryWait);
+            if (!reply.IsSuccess)
+            {
+                return MachineRefused(reply);
+            }
+
+            var totals = CashTotals.From(reply);
+            return Results.Ok(new { recyclers = totals.Recyclers, stacker = totals.Stacker, total = totals.Total, currency = "eur", levelWarning = reply.IsLevelWarning });
+        }, ct);
+
+    private static async Task<IResult> InventoryAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct) =>
+        await WithSessionAsync(slug, machineId, request, session, sessions, async (_, connector) =>
+        {
+            var reply = await connector.SendAsync(CommandCatalog.Inventory, [], ct, waitForTurn: QueryWait);
+            if (!reply.IsSuccess)
+            {
+                return MachineRefused(reply);
+            }
+
+            var recyclers = DenominationList.Parse(reply.Text(0));
+            var stacker = DenominationList.Parse(reply.Text(1));
+            static object Items(DenominationList list) => list.Items.Select(i => new { value = i.Value, count = i.Count, kind = i.IsNote ? "note" : "coin" });
+            return Results.Ok(new
+            {
+                recyclers = Items(recyclers),
+                stacker = Items(stacker),
+                recyclersTotal = recyclers.TotalCents,
+                stackerTotal = stacker.TotalCents,
+                currency = "eur",
+            });
+        }, ct);
+
+    private static async Task<IResult> LevelsAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct) =>
+        await WithSessionAsync(slug, machineId, request, session, sessions, async (_, connector) =>
+        {
+            var reply = await connector.SendAsync(CommandCatalog.Levels2, [], ct, waitForTurn: QueryWait);
+            if (reply.Code is CashlogyReply.BadData or CashlogyReply.Illegal)
+            {
+                // Older Connectors have only #GC# (spec 4.11).
+                reply = await connector.SendAsync(CommandCatalog.Levels, [], ct, waitForTurn: QueryWait);
+            }
+
+            if (!reply.IsSuccess)
+            {
+                return MachineRefused(reply);
+            }
+
+            var levels = DenominationLevel.Parse(reply.Text(0), reply.Text(1));
+            return Results.Ok(new
+            {
+                levels = levels.Select(l => new { denomination = l.Denomination, kind = l.IsNote ? "note" : "coin", state = l.StateName, code = l.State, percent = l.Percent }),
+                warning = levels.Any(l => l.State != 0),
+            });
+        }, ct);
+
+    private static IResult MachineRefused(CashlogyReply reply) => reply.Code == CashlogyReply.Busy
+        ? ApiProblems.Problem(409, "machine_busy", "La machine est occupée.")
+        : ApiProblems.Problem(409, "machine_refused", $"La machine a répondu {reply.Code}.");
+
+    private static async Task<IResult> WithSessionAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions,
+        Func<Machine, ConnectorSession, Task<IResult>> action, CancellationToken ct)
+    {
+        if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
+        {
+            return problem!;
+        }
+
+        if (await CashAccess.FindMachineAsync(session, identity, machineId, ct) is not { } machine)
+        {
+            return CashAccess.MachineNotFound();
+        }
+
+        var connector = sessions.Get(machine.Id);
+        if (connector is null || !connector.IsConnected)
+        {
+            return ApiProblems.Problem(409, "machine_offline", "Le CashlogyConnector de cette machine est injoignable.",
+                new Dictionary<string, object?> { ["machine"] = View(machine, connector) });
+        }
+
+        try
+        {
+            return await action(machine, connector);
+        }
+        catch (ConnectorUnavailableException ex)
+        {
+            return ApiProblems.Problem(409, ex.Code, ex.Message);
+        }
+        catch (ReplyLostException)
+        {
+            return ApiProblems.Problem(409, "machine_offline", "La machine n'a pas répondu.");
+        }
+    }
+}

@@ -1,0 +1,203 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Fidpass.CashlogySimulator;
+using Fidpass.Testing;
+
+namespace Fidpass.CashlogyEdge.IntegrationTests;
+
+/// <summary>Rows of spec 5.3, produced by the simulator and handled by the edge over real TCP.</summary>
+public sealed class FailureModeTests(EdgeFixture fixture)
+{
+    [Fact]
+    public async Task A_connection_cut_mid_charge_yields_one_reconciled_outcome_and_at_most_one_PaymentCollected()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        var id = await till.ChargeAsync(1500, "T-6001", new { memberId = Guid.NewGuid().ToString() });
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.DropClients();
+        // The customer finishes on the Connector screen; the reply has nowhere to go.
+        till.Simulator.Insert(1000, 500);
+        var op = await till.SettledAsync(id);
+
+        Assert.Equal(("completed", true, 1500L), (op.GetProperty("outcome").GetString(), op.GetProperty("reconciled").GetBoolean(), op.GetProperty("collected").GetInt64()));
+        Assert.Equal(1500, (await till.PaymentAsync(id)).Amount);
+        Assert.Equal(1, till.Sent("C"));
+        Assert.True(till.Sent("I") >= 2, "the edge initialised again after reconnecting");
+
+        // Nothing else arrives for this payment, even after further health rounds and another sale.
+        var next = await till.ChargeAsync(20, "T-6002");
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.Insert(20);
+        await till.PaymentAsync(next);
+        Assert.Single(fixture.Collected, p => p.PaymentId == till.PaymentId(id));
+    }
+
+    [Fact]
+    public async Task A_connection_cut_then_a_cancel_on_screen_is_reconciled_as_nothing_collected()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        var id = await till.ChargeAsync(1500, "T-6101");
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.DropClients();
+        till.Simulator.Insert(500);
+        till.Simulator.PressCancel();
+        var op = await till.SettledAsync(id);
+
+        Assert.Equal(("cancelled", true, 0L), (op.GetProperty("outcome").GetString(), op.GetProperty("reconciled").GetBoolean(), op.GetProperty("collected").GetInt64()));
+        Assert.Equal(1, till.Sent("C"));
+    }
+
+    [Fact]
+    public async Task A_sale_screen_left_open_after_a_cut_is_recovered_by_the_operator_with_Z_and_reconciled()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        var id = await till.ChargeAsync(800, "T-6201");
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.Insert(500);
+        till.Simulator.DropClients();
+        // The screen stays open: after reconnecting, #I# answers ER:BUSY and the edge never resets on its own.
+        await till.WaitForStatusAsync("busy");
+        Assert.Equal(0, till.Sent("Z"));
+        var recover = await till.PostAsync($"{till.Machine}/recover", new { });
+        var op = await till.SettledAsync(id);
+
+        Assert.Equal(HttpStatusCode.OK, recover.StatusCode);
+        Assert.Equal(1, till.Sent("Z"));
+        Assert.Equal(("cancelled", true, 0L), (op.GetProperty("outcome").GetString(), op.GetProperty("reconciled").GetBoolean(), op.GetProperty("collected").GetInt64()));
+        await till.WaitForStatusAsync("ready");
+    }
+
+    [Fact]
+    public async Task A_Connector_restart_is_recovered_with_a_new_init_and_the_next_sale_works()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        await till.Simulator.RestartAsync(TimeSpan.FromMilliseconds(300));
+        await Eventually.True(() => Task.FromResult(till.Sent("I") >= 2 && till.Simulator.State == SimulatorState.Idle), what: "re-initialised");
+        await till.WaitForStatusAsync("ready");
+        var id = await till.ChargeAsync(300, "T-7001");
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.Insert(200, 100);
+
+        Assert.Equal("completed", (await till.SettledAsync(id)).GetProperty("outcome").GetString());
+        Assert.Contains(fixture.StatusChanges, s => s.MachineId == till.MachineId && s.Status == "offline");
+    }
+
+    [Fact]
+    public async Task A_Connector_that_is_not_running_is_reported_offline_and_a_charge_is_refused_without_journal()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        till.Simulator.StopListening();
+        await till.WaitForStatusAsync("offline");
+        var response = await till.PostAsync($"{till.Machine}/charges", new { requestId = "T-7101", amount = 500 });
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("machine_offline", (await response.Content.ReadFromJsonAsync<JsonElement>(Till.Ct)).GetProperty("code").GetString());
+        Assert.Equal(0, till.Sent("C"));
+        await Eventually.True(() => Task.FromResult(fixture.StatusChanges.Any(s => s.MachineId == till.MachineId && s.Status == "offline")), what: "offline published");
+    }
+
+    [Fact]
+    public async Task A_busy_machine_rejects_the_charge_and_nothing_moves()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+        till.Simulator.Faults.Busy = true;
+
+        var id = await till.ChargeAsync(990, "T-8001");
+        var op = await till.SettledAsync(id);
+
+        Assert.Equal(("rejected", "ER:BUSY", 0L), (op.GetProperty("outcome").GetString(), op.GetProperty("resultCode").GetString(), op.GetProperty("collected").GetInt64()));
+    }
+
+    [Fact]
+    public async Task A_door_open_blocks_sales_and_shows_the_device_error_to_the_cashier()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        till.Simulator.Faults.DoorOpen = true;
+        await till.WaitForStatusAsync("error");
+        var machine = await till.GetJsonAsync(till.Machine);
+        var response = await till.PostAsync($"{till.Machine}/charges", new { requestId = "T-8101", amount = 500 });
+
+        Assert.Contains("Porte du lecteur de billets ouverte", machine.GetProperty("errors").EnumerateArray().Single().GetProperty("title").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("machine_error", (await response.Content.ReadFromJsonAsync<JsonElement>(Till.Ct)).GetProperty("code").GetString());
+        Assert.Equal(0, till.Sent("C"));
+
+        till.Simulator.ClearErrors();
+        await till.WaitForStatusAsync("ready");
+    }
+
+    [Fact]
+    public async Task A_machine_switched_off_during_a_sale_request_fails_with_nothing_collected()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+        till.Simulator.Faults.MachineOff = true;
+
+        // The health poll may not have seen it yet: whichever comes first, nothing is collected.
+        var response = await till.PostAsync($"{till.Machine}/charges", new { requestId = "T-8201", amount = 500 });
+        if (response.StatusCode == HttpStatusCode.Accepted)
+        {
+            var id = (await response.Content.ReadFromJsonAsync<JsonElement>(Till.Ct)).GetProperty("operationId").GetGuid();
+            var op = await till.SettledAsync(id);
+            Assert.Equal(0, op.GetProperty("collected").GetInt64());
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        }
+
+        await till.WaitForStatusAsync("error");
+        Assert.Contains("1075", (await till.GetJsonAsync(till.Machine)).GetProperty("statusDetail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Split_replies_and_a_stale_frame_do_not_change_the_recorded_figures()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        var id = await till.ChargeAsync(990, "T-9001");
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.Faults.SplitRepliesEvery = 3;
+        till.Simulator.Faults.StaleFrameBeforeNextReply = "#0#2.5#";
+        till.Simulator.Insert(2000);
+        var op = await till.SettledAsync(id);
+        till.Simulator.Faults.SplitRepliesEvery = null;
+
+        Assert.Equal(("completed", 2000L, 1010L), (op.GetProperty("outcome").GetString(), op.GetProperty("inserted").GetInt64(), op.GetProperty("returned").GetInt64()));
+    }
+
+    [Fact]
+    public async Task A_reply_cut_in_the_middle_is_an_unknown_outcome_settled_by_reconciliation()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        var id = await till.ChargeAsync(700, "T-9101");
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.Faults.DropNextReplyAfterBytes = 6;
+        till.Simulator.Insert(500, 200);
+        var op = await till.SettledAsync(id);
+
+        Assert.Equal(("completed", true, 700L), (op.GetProperty("outcome").GetString(), op.GetProperty("reconciled").GetBoolean(), op.GetProperty("collected").GetInt64()));
+        Assert.Equal(1, till.Sent("C"));
+    }
+
+    [Fact]
+    public async Task A_level_warning_is_a_success_with_a_warning()
+    {
+        await using var till = await Till.OpenAsync(fixture, prepare: sim => sim.Machine.SetCount(1, 1));
+
+        var id = await till.ChargeAsync(360, "T-9201");
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.Insert(500);
+        var op = await till.SettledAsync(id);
+
+        Assert.Equal(("completed", "WR:LEVEL", true), (op.GetProperty("outcome").GetString(), op.GetProperty("resultCode").GetString(), op.GetProperty("levelWarning").GetBoolean()));
+        Assert.Equal((500L, 140L), (op.GetProperty("inserted").GetInt64(), op.GetProperty("returned").GetInt64()));
+    }
+}
