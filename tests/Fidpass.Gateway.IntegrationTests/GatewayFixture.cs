@@ -198,7 +198,7 @@ public class GatewayFixture : IAsyncLifetime
         return host;
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         _clients.ForEach(c => c.Dispose());
         for (var i = _hosts.Count - 1; i >= 0; i--)

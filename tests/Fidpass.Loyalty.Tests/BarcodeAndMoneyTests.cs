@@ -1,5 +1,5 @@
+using Fidpass.ServiceDefaults;
 using System.Text.Json;
-using Fidpass.Loyalty.Members;
 using Fidpass.Loyalty.Programs;
 
 namespace Fidpass.Loyalty.Tests;
@@ -15,7 +15,7 @@ public sealed class BarcodeTests
     [InlineData("https://fidpass.fr/c/3f2504e0-4f89-41d3-9a0c-0305e82c3301?utm=qr")]
     [InlineData("FIDPASS:3f2504e0-4f89-41d3-9a0c-0305e82c3301")]
     public void Any_string_holding_exactly_one_uuid_designates_it(string scanned) =>
-        Assert.Equal(Id, Barcode.Normalise(scanned));
+        Assert.Equal(Id, MemberBarcode.Normalise(scanned));
 
     [Theory]
     [InlineData("")]
@@ -24,7 +24,7 @@ public sealed class BarcodeTests
     [InlineData("3f2504e0-4f89-41d3-9a0c-0305e82c330")]
     [InlineData("3f2504e0-4f89-41d3-9a0c-0305e82c3301 3f2504e0-4f89-41d3-9a0c-0305e82c3302")]
     [InlineData(null)]
-    public void Anything_else_designates_nobody(string? scanned) => Assert.Null(Barcode.Normalise(scanned));
+    public void Anything_else_designates_nobody(string? scanned) => Assert.Null(MemberBarcode.Normalise(scanned));
 }
 
 public sealed class MoneyTests

@@ -1,3 +1,4 @@
+using Fidpass.ServiceDefaults;
 using Fidpass.StripeTerminal.Payments;
 
 namespace Fidpass.StripeTerminal.Tests;
@@ -135,12 +136,12 @@ public sealed class CardPaymentDecisionTests
     [InlineData("https://fidpass.fr/c/0b7e6c1d-0000-4000-8000-000000000002")]
     public void A_member_barcode_gives_the_member_id(string barcode)
     {
-        Assert.Equal(Member, MemberBarcode.Parse(barcode));
+        Assert.Equal(Member, MemberBarcode.Normalise(barcode));
     }
 
     [Fact]
     public void A_barcode_without_a_member_id_is_not_accepted()
     {
-        Assert.Null(MemberBarcode.Parse("1234567890123"));
+        Assert.Null(MemberBarcode.Normalise("1234567890123"));
     }
 }

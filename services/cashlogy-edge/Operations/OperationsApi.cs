@@ -57,14 +57,14 @@ public static class OperationsApi
         }
 
         Guid? memberId = null;
-        if (CashAccess.OptionalString(body, "memberId") is { } member)
+        // The till sends what it scanned (memberBarcode), or the card's UUID it already knows (memberId).
+        if ((CashAccess.OptionalString(body, "memberBarcode") ?? CashAccess.OptionalString(body, "memberId")) is { } member)
         {
-            if (!Guid.TryParse(member, out var parsed))
+            memberId = MemberBarcode.Normalise(member);
+            if (memberId is null)
             {
-                return ApiProblems.Problem(400, "invalid_member", "« memberId » doit être l'identifiant de la carte (UUID).");
+                return ApiProblems.Problem(400, "invalid_member", "Le code de la carte de fidélité n'est pas reconnu.");
             }
-
-            memberId = parsed;
         }
 
         var basket = CashAccess.OptionalString(body, "basketReference");

@@ -1,3 +1,4 @@
+using Fidpass.ServiceDefaults;
 using PointsSource = Fidpass.Contracts.Loyalty.PointsSource;
 using Fidpass.Loyalty.Http;
 using Fidpass.Loyalty.Members;
@@ -42,7 +43,7 @@ public static class IntegrationApi
                 : "Le code-barres (barcode) est obligatoire.");
         }
 
-        var member = Barcode.Normalise(values[0]) is { } id ? await session.LoadAsync<Member>(id, ct) : null;
+        var member = MemberBarcode.Normalise(values[0]) is { } id ? await session.LoadAsync<Member>(id, ct) : null;
         if (member is null || member.Erased || member.MerchantId != identity.MerchantId)
         {
             return CompatResults.From(CompatResults.MemberNotFound);

@@ -55,6 +55,6 @@ public static class CompatResults
         var text = value.GetString();
         return string.IsNullOrWhiteSpace(text)
             ? (null, new Refusal(400, "BARCODE_MISSING", "Le code-barres (barcode) est obligatoire."))
-            : (Members.Barcode.Normalise(text), null);
+            : (MemberBarcode.Normalise(text), null);
     }
 }

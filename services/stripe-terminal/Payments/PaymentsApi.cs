@@ -100,7 +100,7 @@ public static class PaymentsApi
         Guid? memberId = null;
         if (command.MemberBarcode is { Length: > 0 } barcode)
         {
-            memberId = MemberBarcode.Parse(barcode);
+            memberId = MemberBarcode.Normalise(barcode);
             if (memberId is null)
             {
                 return ApiProblems.Problem(400, "invalid_member_barcode", "Le code de la carte de fidélité n'est pas reconnu.");
@@ -355,21 +355,5 @@ public static class PaymentsApi
         {
             return StripeProblems.From(ex, payment!.PaymentIntentId);
         }
-    }
-}
-
-/// <summary>A Fidpass card's barcode holds the member's UUID, possibly behind a prefix or inside a URL.</summary>
-public static class MemberBarcode
-{
-    public static Guid? Parse(string barcode)
-    {
-        var text = barcode.Trim();
-        if (Guid.TryParse(text, out var id))
-        {
-            return id;
-        }
-
-        var last = text.Split(['/', ':', '=', '?', '#'], StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
-        return last is not null && Guid.TryParse(last, out id) ? id : null;
     }
 }

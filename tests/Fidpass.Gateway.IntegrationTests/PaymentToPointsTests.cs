@@ -1,0 +1,130 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Fidpass.CashlogyEdge;
+using Fidpass.FakeStripe;
+using Fidpass.Loyalty;
+using Fidpass.StripeTerminal;
+using Fidpass.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using ConnectorSimulator = Fidpass.CashlogySimulator.CashlogySimulator;
+
+namespace Fidpass.Gateway.IntegrationTests;
+
+/// <summary>
+/// The whole payment-to-points path through the real gateway: merchant-token, loyalty,
+/// stripe-terminal against the fake Stripe (webhooks delivered to the gateway) and cashlogy-edge
+/// against the CashlogyConnector simulator over TCP.
+/// </summary>
+public sealed class PaymentsFixture : GatewayFixture
+{
+    public const string WebhookSecret = "whsec_gateway_payment_tests";
+    private WebApplication _fakeStripe = null!;
+
+    public HttpClient FakeStripe { get; private set; } = null!;
+    public ConnectorSimulator Cash { get; private set; } = null!;
+
+    protected override async Task StartServicesAsync()
+    {
+        _fakeStripe = FakeStripeServer.Build(["--urls", "http://127.0.0.1:0", "--FakeStripe:WebhookSecret", WebhookSecret]);
+        await _fakeStripe.StartAsync();
+        FakeStripe = new HttpClient { BaseAddress = new Uri(_fakeStripe.Urls.First()) };
+        Cash = await ConnectorSimulator.StartAsync();
+
+        await base.StartServicesAsync();
+        await AddServiceAsync<LoyaltyApi>("loyalty");
+        await AddServiceAsync<StripeTerminalApi>("stripe-terminal", host => host
+            .With("Stripe:ApiBase", FakeStripe.BaseAddress!.ToString().TrimEnd('/'))
+            .With("Stripe:WebhookSecret", WebhookSecret)
+            .With("Stripe:PollAfterSeconds", "30"));
+        await AddServiceAsync<CashlogyEdgeApi>("cashlogy-edge", host => host
+            .With("Cashlogy:HealthPollInterval", "00:00:00.200")
+            .With("Cashlogy:ReconnectDelay", "00:00:00.200"));
+    }
+
+    /// <summary>Stripe's webhooks reach stripe-terminal the way they do in production: through the gateway.</summary>
+    public void DeliverWebhooksThroughGateway()
+    {
+        var webhooks = _fakeStripe.Services.GetRequiredService<WebhookDispatcher>();
+        webhooks.Client = new HttpClient();
+        webhooks.Target = new Uri(Gateway.Address, "/webhooks/stripe");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _fakeStripe.DisposeAsync();
+        await Cash.DisposeAsync();
+    }
+}
+
+public sealed class PaymentToPointsTests(PaymentsFixture fixture) : IClassFixture<PaymentsFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_card_payment_on_a_reader_credits_the_attached_member_once_and_a_refund_takes_points_back()
+    {
+        fixture.DeliverWebhooksThroughGateway();
+        var (merchant, till, memberId) = await OpenTillAsync("terminal");
+        var reader = await Eventually.Get(
+            async () => (await till.GetFromJsonAsync<JsonElement>($"/api/v1/merchants/{merchant.Slug}/terminal/readers", Ct)),
+            readers => readers.GetArrayLength() > 0, what: "the merchant's simulated reader");
+        var readerId = reader[0].GetProperty("id").GetString();
+
+        // Every webhook is delivered three times: the credit must still happen once.
+        (await fixture.FakeStripe.PostAsync(new Uri("/__fake/webhooks?mode=duplicate", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+        var sale = await till.PostAsJsonAsync($"/api/v1/merchants/{merchant.Slug}/terminal/payments",
+            new { saleId = "T1-0001", amount = 1290, currency = "eur", readerId, memberBarcode = $" {memberId.ToString().ToUpperInvariant()} " }, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, sale.StatusCode);
+        (await fixture.FakeStripe.PostAsync(new Uri($"/__fake/readers/{readerId}/present?number=4242424242424242", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+
+        await WaitForPointsAsync(till, merchant, memberId, 12);
+        await Task.Delay(TimeSpan.FromSeconds(1), Ct); // leave time for a wrong second credit to show
+        Assert.Equal(12, await PointsAsync(till, merchant, memberId));
+
+        var refund = await till.PostAsJsonAsync($"/api/v1/merchants/{merchant.Slug}/terminal/payments/T1-0001/refunds", new { refundId = "R1", amount = 645 }, Ct);
+        Assert.True(refund.IsSuccessStatusCode, await refund.Content.ReadAsStringAsync(Ct));
+        await WaitForPointsAsync(till, merchant, memberId, 6);
+    }
+
+    [Fact]
+    public async Task A_cash_payment_in_a_Cashlogy_machine_credits_the_attached_member_with_what_was_collected()
+    {
+        var (merchant, till, memberId) = await OpenTillAsync("cash");
+        var created = await till.PostAsJsonAsync($"/api/v1/merchants/{merchant.Slug}/cash/machines",
+            new { name = "Caisse 1", host = "127.0.0.1", port = fixture.Cash.Port, tillCode = "1", mode = "express" }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var machine = $"/api/v1/merchants/{merchant.Slug}/cash/machines/{(await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid()}";
+        await Eventually.True(async () => (await till.GetFromJsonAsync<JsonElement>(machine, Ct)).GetProperty("status").GetString() == "ready", what: "machine ready");
+
+        var charge = await till.PostAsJsonAsync($"{machine}/charges", new { requestId = "T1-0002", amount = 850, memberBarcode = $"https://fidpass.fr/c/{memberId}" }, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, charge.StatusCode);
+        await Eventually.True(() => Task.FromResult(fixture.Cash.InsertAmount(1000)), what: "the customer inserts 10 €");
+
+        await WaitForPointsAsync(till, merchant, memberId, 8);
+    }
+
+    private async Task<(CreatedMerchant Merchant, HttpClient Till, Guid MemberId)> OpenTillAsync(string scope)
+    {
+        var merchant = await fixture.CreateMerchantAsync();
+        var key = await fixture.IssueKeyAsync(merchant, scope, "lookup");
+        var till = new HttpClient { BaseAddress = fixture.Gateway.Address };
+        till.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.Key);
+
+        var enrolled = await fixture.Client.PostAsJsonAsync($"/api/businesses/{merchant.Slug}/members", new { name = "Marie Curie", email = $"marie.{Guid.NewGuid():N}@example.fr" }, Ct);
+        Assert.Equal(HttpStatusCode.Created, enrolled.StatusCode);
+        var memberId = (await enrolled.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("memberId").GetGuid();
+        return (merchant, till, memberId);
+    }
+
+    private static async Task<long> PointsAsync(HttpClient till, CreatedMerchant merchant, Guid memberId)
+    {
+        var lookup = await till.GetFromJsonAsync<JsonElement>($"/api/businesses/{merchant.Slug}/integration/lookup?barcode={memberId}", Ct);
+        return lookup.GetProperty("member").GetProperty("points").GetInt64();
+    }
+
+    private static Task WaitForPointsAsync(HttpClient till, CreatedMerchant merchant, Guid memberId, long expected) =>
+        Eventually.True(async () => await PointsAsync(till, merchant, memberId) == expected, TimeSpan.FromSeconds(20), $"balance {expected}");
+}
