@@ -7,12 +7,16 @@ using System.Text.Json;
 // Usage:
 //   dotnet run -c Release --project bench/Fidpass.GatewayBench -- \
 //     --gateway http://127.0.0.1:5080 --direct http://127.0.0.1:5101 --admin-key <FIDPASS_ADMIN_KEY> \
-//     [--path "/api/v1/merchants/{slug}/integration-keys"] [--requests 20000] [--concurrency 16]
+//     [--path "/api/v1/merchants/{slug}/integration-keys"] [--requests 20000] [--concurrency 16] [--rate 1000]
+// Without --rate, a closed loop of --concurrency callers measures peak throughput. With --rate, an
+// open loop sends at that fixed arrival rate and times each request from when it was due, so a slow
+// answer cannot hide the requests queued behind it (no coordinated omission).
 // The same authenticated GET is sent through the gateway (dashboard token, introspected and cached
 // there) and straight to the service (with the X-Fidpass-* headers the gateway would have set).
-// For the loyalty lookup: --direct <loyalty> --path "/api/businesses/{slug}/integration/lookup?barcode=<member id>".
+// For the loyalty lookup: --direct http://127.0.0.1:5102 --path "/api/businesses/{slug}/integration/lookup?barcode={member}"
+// ({member} is a member the bench enrols first).
 var options = Options.Parse(args);
-using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency * 2 }) { Timeout = TimeSpan.FromSeconds(30) };
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Rate > 0 ? 512 : options.Concurrency * 2 }) { Timeout = TimeSpan.FromSeconds(30) };
 
 using var create = new HttpRequestMessage(HttpMethod.Post, new Uri(options.Gateway, "/api/v1/admin/merchants"))
 {
@@ -26,6 +30,13 @@ var slug = merchant.GetProperty("slug").GetString()!;
 var token = merchant.GetProperty("dashboardToken").GetString()!;
 var merchantId = merchant.GetProperty("id").GetString()!;
 var path = options.Path.Replace("{slug}", slug, StringComparison.Ordinal);
+if (path.Contains("{member}", StringComparison.Ordinal))
+{
+    using var enrolled = await http.PostAsJsonAsync(new Uri(options.Gateway, $"/api/businesses/{slug}/members"), new { name = "Client Bench", email = "client@example.fr" });
+    enrolled.EnsureSuccessStatusCode();
+    var memberId = JsonDocument.Parse(await enrolled.Content.ReadAsStringAsync()).RootElement.GetProperty("memberId").GetString()!;
+    path = path.Replace("{member}", memberId, StringComparison.Ordinal);
+}
 
 HttpRequestMessage ThroughGateway()
 {
@@ -44,7 +55,9 @@ HttpRequestMessage Direct()
     return request;
 }
 
-Console.WriteLine($"{Environment.ProcessorCount} CPU, {options.Requests} requests, concurrency {options.Concurrency}, GET {options.Path}");
+Console.WriteLine(options.Rate > 0
+    ? $"{Environment.ProcessorCount} CPU, {options.Requests} requests at {options.Rate}/s (open loop), GET {options.Path}"
+    : $"{Environment.ProcessorCount} CPU, {options.Requests} requests, concurrency {options.Concurrency}, GET {options.Path}");
 var direct = await Run("direct ", Direct);
 var gateway = await Run("gateway", ThroughGateway);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -55,7 +68,7 @@ async Task<Result> Run(string label, Func<HttpRequestMessage> make)
     await Drive(Math.Min(1000, options.Requests / 10), make, null); // warm-up: JIT, connection pools, caches
     var latencies = new double[options.Requests];
     var watch = Stopwatch.StartNew();
-    await Drive(options.Requests, make, latencies);
+    await (options.Rate > 0 ? DriveAtRate(options.Requests, options.Rate, make, latencies) : Drive(options.Requests, make, latencies));
     var elapsed = watch.Elapsed.TotalSeconds;
     Array.Sort(latencies);
     var result = new Result(options.Requests / elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99));
@@ -72,28 +85,50 @@ async Task Drive(int count, Func<HttpRequestMessage> make, double[]? latencies)
         int i;
         while ((i = Interlocked.Increment(ref next)) < count)
         {
-            using var request = make();
-            var start = Stopwatch.GetTimestamp();
-            using var response = await http.SendAsync(request);
-            await response.Content.ReadAsByteArrayAsync();
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new InvalidOperationException($"{request.RequestUri?.AbsolutePath} answered {(int)response.StatusCode}");
-            }
-
-            if (latencies is not null)
-            {
-                latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            }
+            await SendOne(make, latencies, i, Stopwatch.GetTimestamp());
         }
     }));
+}
+
+async Task DriveAtRate(int count, int rate, Func<HttpRequestMessage> make, double[] latencies)
+{
+    var origin = Stopwatch.GetTimestamp();
+    var sent = new List<Task>(count);
+    for (var i = 0; i < count; i++)
+    {
+        var due = origin + (long)((double)i * Stopwatch.Frequency / rate);
+        while (Stopwatch.GetTimestamp() < due)
+        {
+            await Task.Delay(1);
+        }
+
+        sent.Add(SendOne(make, latencies, i, due));
+    }
+
+    await Task.WhenAll(sent);
+}
+
+async Task SendOne(Func<HttpRequestMessage> make, double[]? latencies, int index, long start)
+{
+    using var request = make();
+    using var response = await http.SendAsync(request);
+    await response.Content.ReadAsByteArrayAsync();
+    if (!response.IsSuccessStatusCode)
+    {
+        throw new InvalidOperationException($"{request.RequestUri?.AbsolutePath} answered {(int)response.StatusCode}");
+    }
+
+    if (latencies is not null)
+    {
+        latencies[index] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
 }
 
 static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
 internal sealed record Result(double Throughput, double P50, double P99);
 
-internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string Path, int Requests, int Concurrency)
+internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string Path, int Requests, int Concurrency, int Rate)
 {
     public static Options Parse(string[] args)
     {
@@ -106,6 +141,7 @@ internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string 
             Arg("--admin-key", Environment.GetEnvironmentVariable("FIDPASS_ADMIN_KEY")),
             Arg("--path", "/api/v1/merchants/{slug}/integration-keys"),
             int.Parse(Arg("--requests", "20000"), CultureInfo.InvariantCulture),
-            int.Parse(Arg("--concurrency", "16"), CultureInfo.InvariantCulture));
+            int.Parse(Arg("--concurrency", "16"), CultureInfo.InvariantCulture),
+            int.Parse(Arg("--rate", "0"), CultureInfo.InvariantCulture));
     }
 }
