@@ -38,6 +38,7 @@ public abstract class EventRelay(IBus publisher) : SubscriptionBase
 
             using var activity = StartRelayActivity(stored, message);
             await publisher.Publish(message, message.GetType(), context => context.MessageId = stored.Id, cancellationToken);
+            BusinessMetrics.Record(message);
         }
 
         return NullChangeListener.Instance;

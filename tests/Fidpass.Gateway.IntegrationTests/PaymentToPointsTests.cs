@@ -87,7 +87,23 @@ public sealed class PaymentToPointsTests(PaymentsFixture fixture) : IClassFixtur
         var refund = await till.PostAsJsonAsync($"/api/v1/merchants/{merchant.Slug}/terminal/payments/T1-0001/refunds", new { refundId = "R1", amount = 645 }, Ct);
         Assert.True(refund.IsSuccessStatusCode, await refund.Content.ReadAsStringAsync(Ct));
         await WaitForPointsAsync(till, merchant, memberId, 6);
+
+        // What the business dashboards read (docs/operations.md). The hosts share this process and so
+        // the Fidpass meter: any host's /metrics shows the counters the services recorded.
+        var scrape = await Eventually.Get(
+            () => fixture.Gateway.CreateClient().GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct),
+            text => Counter(text, "fidpass_refunds_total", "method=\"card\"") >= 1 && Counter(text, "fidpass_points_reversed_total", "source=\"refund\"") >= 6,
+            what: "business counters in the Prometheus scrape");
+        Assert.True(Counter(scrape, "fidpass_payments_collected_total", "method=\"card\"") >= 1);
+        Assert.True(Counter(scrape, "fidpass_payments_collected_amount_total", "method=\"card\"") >= 1290);
+        Assert.True(Counter(scrape, "fidpass_points_credited_total", "source=\"payment\"") >= 12);
     }
+
+    /// <summary>Sum of a Prometheus counter's samples whose labels contain <paramref name="label"/>.</summary>
+    private static double Counter(string scrape, string name, string label) =>
+        scrape.Split('\n')
+            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) && line.Contains(label, StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
     [Fact]
     public async Task A_cash_payment_in_a_Cashlogy_machine_credits_the_attached_member_with_what_was_collected()
