@@ -14,7 +14,8 @@ using System.Text.Json;
 // The same authenticated GET is sent through the gateway (dashboard token, introspected and cached
 // there) and straight to the service (with the X-Fidpass-* headers the gateway would have set).
 // For the loyalty lookup: --direct http://127.0.0.1:5102 --path "/api/businesses/{slug}/integration/lookup?barcode={member}"
-// ({member} is a member the bench enrols first).
+// ({member} is one of --members members the bench enrols first, 200 by default, used in turn). For the scan: --method POST --path "/api/businesses/{slug}/integration/scan"
+// --body '{"barcode":"{member}","amount_eur":"7.90"}' (every scan really credits: these are durable writes).
 var options = Options.Parse(args);
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Rate > 0 ? 512 : options.Concurrency * 2 }) { Timeout = TimeSpan.FromSeconds(30) };
 
@@ -30,24 +31,39 @@ var slug = merchant.GetProperty("slug").GetString()!;
 var token = merchant.GetProperty("dashboardToken").GetString()!;
 var merchantId = merchant.GetProperty("id").GetString()!;
 var path = options.Path.Replace("{slug}", slug, StringComparison.Ordinal);
-if (path.Contains("{member}", StringComparison.Ordinal))
+var body = options.Body ?? "";
+var members = new List<string>();
+if (path.Contains("{member}", StringComparison.Ordinal) || body.Contains("{member}", StringComparison.Ordinal))
 {
-    using var enrolled = await http.PostAsJsonAsync(new Uri(options.Gateway, $"/api/businesses/{slug}/members"), new { name = "Client Bench", email = "client@example.fr" });
-    enrolled.EnsureSuccessStatusCode();
-    var memberId = JsonDocument.Parse(await enrolled.Content.ReadAsStringAsync()).RootElement.GetProperty("memberId").GetString()!;
-    path = path.Replace("{member}", memberId, StringComparison.Ordinal);
+    // Many members, as in a shop: credits to one member are serialised by its event stream.
+    // The import route (not the public, rate-limited enrolment) creates them in one call.
+    using var import = new HttpRequestMessage(HttpMethod.Post, new Uri(options.Gateway, $"/api/v1/merchants/{slug}/members/import"))
+    {
+        Content = JsonContent.Create(Enumerable.Range(0, options.Members).Select(m => new { name = "Client Bench", email = $"client{m}@example.fr" })),
+    };
+    import.Headers.Add("X-Dashboard-Token", token);
+    using var imported = await http.SendAsync(import);
+    imported.EnsureSuccessStatusCode();
+    members.AddRange(JsonDocument.Parse(await imported.Content.ReadAsStringAsync()).RootElement.EnumerateArray().Select(row => row.GetProperty("memberId").GetString()!));
 }
+
+var sequence = 0;
+string NextMember() => members[(int)((uint)Interlocked.Increment(ref sequence) % (uint)members.Count)];
+string PathFor() => members.Count == 0 ? path : path.Replace("{member}", NextMember(), StringComparison.Ordinal);
+
+HttpContent? Body() => options.Body is null ? null
+    : new StringContent(members.Count == 0 ? body : body.Replace("{member}", NextMember(), StringComparison.Ordinal), System.Text.Encoding.UTF8, "application/json");
 
 HttpRequestMessage ThroughGateway()
 {
-    var request = new HttpRequestMessage(HttpMethod.Get, new Uri(options.Gateway, path));
+    var request = new HttpRequestMessage(new HttpMethod(options.Method), new Uri(options.Gateway, PathFor())) { Content = Body() };
     request.Headers.Add("X-Dashboard-Token", token);
     return request;
 }
 
 HttpRequestMessage Direct()
 {
-    var request = new HttpRequestMessage(HttpMethod.Get, new Uri(options.Direct, path));
+    var request = new HttpRequestMessage(new HttpMethod(options.Method), new Uri(options.Direct, PathFor())) { Content = Body() };
     request.Headers.Add("X-Fidpass-Merchant-Id", merchantId);
     request.Headers.Add("X-Fidpass-Merchant-Slug", slug);
     request.Headers.Add("X-Fidpass-Credential-Kind", "dashboard_token");
@@ -56,8 +72,8 @@ HttpRequestMessage Direct()
 }
 
 Console.WriteLine(options.Rate > 0
-    ? $"{Environment.ProcessorCount} CPU, {options.Requests} requests at {options.Rate}/s (open loop), GET {options.Path}"
-    : $"{Environment.ProcessorCount} CPU, {options.Requests} requests, concurrency {options.Concurrency}, GET {options.Path}");
+    ? $"{Environment.ProcessorCount} CPU, {options.Requests} requests at {options.Rate}/s (open loop), {options.Method} {options.Path}"
+    : $"{Environment.ProcessorCount} CPU, {options.Requests} requests, concurrency {options.Concurrency}, {options.Method} {options.Path}");
 var direct = await Run("direct ", Direct);
 var gateway = await Run("gateway", ThroughGateway);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -71,9 +87,9 @@ async Task<Result> Run(string label, Func<HttpRequestMessage> make)
     await (options.Rate > 0 ? DriveAtRate(options.Requests, options.Rate, make, latencies) : Drive(options.Requests, make, latencies));
     var elapsed = watch.Elapsed.TotalSeconds;
     Array.Sort(latencies);
-    var result = new Result(options.Requests / elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99));
+    var result = new Result(options.Requests / elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99), Percentile(latencies, 0.999));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{label}: {result.Throughput,8:F0} req/s   p50 {result.P50,6:F2} ms   p99 {result.P99,6:F2} ms"));
+        $"{label}: {result.Throughput,8:F0} req/s   p50 {result.P50,6:F2} ms   p99 {result.P99,6:F2} ms   p99.9 {result.P999,7:F2} ms"));
     return result;
 }
 
@@ -126,9 +142,9 @@ async Task SendOne(Func<HttpRequestMessage> make, double[]? latencies, int index
 
 static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
-internal sealed record Result(double Throughput, double P50, double P99);
+internal sealed record Result(double Throughput, double P50, double P99, double P999);
 
-internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string Path, int Requests, int Concurrency, int Rate)
+internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string Path, int Requests, int Concurrency, int Rate, string Method, string? Body, int Members)
 {
     public static Options Parse(string[] args)
     {
@@ -142,6 +158,9 @@ internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string 
             Arg("--path", "/api/v1/merchants/{slug}/integration-keys"),
             int.Parse(Arg("--requests", "20000"), CultureInfo.InvariantCulture),
             int.Parse(Arg("--concurrency", "16"), CultureInfo.InvariantCulture),
-            int.Parse(Arg("--rate", "0"), CultureInfo.InvariantCulture));
+            int.Parse(Arg("--rate", "0"), CultureInfo.InvariantCulture),
+            Arg("--method", "GET"),
+            args.Contains("--body") ? Arg("--body", null) : null,
+            int.Parse(Arg("--members", "200"), CultureInfo.InvariantCulture));
     }
 }
