@@ -59,6 +59,36 @@ public static partial class CashAccess
     public static IResult InvalidAmount(string name = "amount") =>
         ApiProblems.Problem(400, "invalid_amount", $"« {name} » doit être un nombre entier de centimes, supérieur à 0 et au plus {MaxAmount}.");
 
+    /// <summary>
+    /// What every operation a till starts needs, checked before anything else: the caller, a JSON
+    /// object body and the till's request id (the operation's idempotency key).
+    /// </summary>
+    public static bool TryReadCommand(HttpRequest request, string slug, JsonBody input,
+        out GatewayIdentity identity, out JsonElement body, out string requestId, out IResult? problem)
+    {
+        body = default;
+        requestId = "";
+        if (!TryIdentify(request, slug, out identity, out problem))
+        {
+            return false;
+        }
+
+        if (!input.IsObject)
+        {
+            problem = InvalidJson();
+            return false;
+        }
+
+        body = input.Value;
+        if (!TryRequestId(body, out requestId))
+        {
+            problem = InvalidRequestId();
+            return false;
+        }
+
+        return true;
+    }
+
     /// <summary>The till's request id: it becomes a Connector parameter, so only safe characters (never '#').</summary>
     public static bool TryRequestId(JsonElement body, out string requestId)
     {

@@ -34,21 +34,9 @@ public static class OperationsApi
     private static async Task<IResult> ChargeAsync(string slug, Guid machineId, HttpRequest request, JsonBody input,
         IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct)
     {
-        if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
+        if (!CashAccess.TryReadCommand(request, slug, input, out var identity, out var body, out var requestId, out var problem))
         {
             return problem!;
-        }
-
-        if (!input.IsObject)
-        {
-            return CashAccess.InvalidJson();
-        }
-
-        var body = input.Value;
-
-        if (!CashAccess.TryRequestId(body, out var requestId))
-        {
-            return CashAccess.InvalidRequestId();
         }
 
         if (!CashAccess.TryAmount(body, "amount", out var amount))
@@ -98,21 +86,9 @@ public static class OperationsApi
     private static async Task<IResult> PayoutAsync(string slug, Guid machineId, HttpRequest request, JsonBody input,
         IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct)
     {
-        if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
+        if (!CashAccess.TryReadCommand(request, slug, input, out var identity, out var body, out var requestId, out var problem))
         {
             return problem!;
-        }
-
-        if (!input.IsObject)
-        {
-            return CashAccess.InvalidJson();
-        }
-
-        var body = input.Value;
-
-        if (!CashAccess.TryRequestId(body, out var requestId))
-        {
-            return CashAccess.InvalidRequestId();
         }
 
         if (!CashAccess.TryAmount(body, "amount", out var amount))
@@ -168,21 +144,9 @@ public static class OperationsApi
     private static async Task<IResult> MachineOperationAsync(OperationKind kind, string slug, Guid machineId, HttpRequest request, JsonBody input,
         IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct)
     {
-        if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
+        if (!CashAccess.TryReadCommand(request, slug, input, out var identity, out var body, out var requestId, out var problem))
         {
             return problem!;
-        }
-
-        if (!input.IsObject)
-        {
-            return CashAccess.InvalidJson();
-        }
-
-        var body = input.Value;
-
-        if (!CashAccess.TryRequestId(body, out var requestId))
-        {
-            return CashAccess.InvalidRequestId();
         }
 
         if (await CashAccess.FindMachineAsync(session, identity, machineId, ct) is not { } machine)
