@@ -59,6 +59,7 @@ public sealed class ConsumerCrashTests
         var filter = new CrashAfterFirstConsumption();
         await using var host = new CrashingHost(filter);
         host.WithInfrastructure(await TestServers.CreateDatabaseAsync("loyalty_crash"), await TestServers.CreateVirtualHostAsync("loyalty-crash"));
+        await host.StartedAsync();
         var merchant = new TestMerchant(host, Guid.NewGuid(), "crash-shop");
         var member = await merchant.EnrolAsync();
 

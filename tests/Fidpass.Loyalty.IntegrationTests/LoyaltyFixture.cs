@@ -18,7 +18,7 @@ public sealed class LoyaltyFixture : IAsyncLifetime
         Postgres = await TestServers.CreateDatabaseAsync("loyalty");
         RabbitMq = await TestServers.CreateVirtualHostAsync("loyalty");
         Host = new ServiceHost<LoyaltyApi>().WithInfrastructure(Postgres, RabbitMq);
-        Host.CreateClient().Dispose();
+        await Host.StartedAsync();
     }
 
     public async ValueTask DisposeAsync() => await Host.DisposeAsync();

@@ -31,6 +31,18 @@ public class ServiceHost<TMarker> : WebApplicationFactory<TMarker>
     public ServiceHost<TMarker> WithInfrastructure(string postgres, string rabbitMq) =>
         With("ConnectionStrings:postgres", postgres).With("ConnectionStrings:rabbitmq", rabbitMq);
 
+    /// <summary>
+    /// Starts the host and waits until <c>/health</c> is green: MassTransit reports ready only once
+    /// every receive endpoint is bound, so a message published after this reaches the consumers.
+    /// </summary>
+    public async Task<ServiceHost<TMarker>> StartedAsync()
+    {
+        using var client = CreateClient();
+        await Eventually.True(async () => (await client.GetAsync(new Uri("/health", UriKind.Relative))).IsSuccessStatusCode,
+            what: $"{typeof(TMarker).Name} /health");
+        return this;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
