@@ -6,6 +6,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
 
 namespace Fidpass.ServiceDefaults;
 
@@ -16,8 +17,11 @@ public static class Infrastructure
     public const string RabbitMqConnectionName = "rabbitmq";
 
     /// <summary>
-    /// Marten on <c>ConnectionStrings:postgres</c>, in the service's own schema. LISTEN/NOTIFY on
-    /// event appends keeps the relay latency at a few milliseconds (DESIGN.md). The async daemon runs
+    /// Marten on <c>ConnectionStrings:postgres</c>, in the service's own schema. The async daemon is
+    /// woken by this process's own commits (<see cref="AppendWakeup"/>) and otherwise polls every
+    /// 25 ms while events flow, 250 ms when idle (each poll also writes the daemon's progression), which
+    /// keeps the relay latency at a few milliseconds without LISTEN/NOTIFY (it serialised every commit
+    /// and woke every service's daemon). The async daemon runs
     /// only where <c>Marten:Daemon</c> is <c>Solo</c> (default): exactly one replica per service may
     /// run it, because the registry's stand-in lock package cannot run HotCold.
     /// </summary>
@@ -28,11 +32,16 @@ public static class Infrastructure
         var marten = builder.Services.AddMarten(services =>
             {
                 var options = new StoreOptions();
-                options.Connection(services.GetRequiredService<IConfiguration>().GetConnectionString(PostgresConnectionName)
-                    ?? throw new InvalidOperationException("ConnectionStrings:postgres is not configured."));
+                options.Connection(WithAutoPrepare(services.GetRequiredService<IConfiguration>().GetConnectionString(PostgresConnectionName)
+                    ?? throw new InvalidOperationException("ConnectionStrings:postgres is not configured.")));
                 options.DatabaseSchemaName = schema;
                 options.Events.DatabaseSchemaName = schema;
-                options.Events.UseListenNotifyForEventAppends = true;
+                options.Events.UseListenNotifyForEventAppends = false;
+                var wakeup = new AppendWakeup();
+                options.Listeners.Add(wakeup);
+                options.Projections.Wakeup = wakeup;
+                options.Projections.FastPollingTime = TimeSpan.FromMilliseconds(25);
+                options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(250);
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.Events.MetadataConfig.CorrelationIdEnabled = true;
                 options.Events.MetadataConfig.CausationIdEnabled = true;
@@ -59,6 +68,22 @@ public static class Infrastructure
     }
 
     /// <summary>
+    /// Npgsql prepares the statements a service repeats (Marten's few dozen shapes) unless the
+    /// connection string says otherwise: PostgreSQL then skips parsing and planning them each time.
+    /// </summary>
+    internal static string WithAutoPrepare(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxAutoPrepare = 64;
+            builder.AutoPrepareMinUsages = 2;
+        }
+
+        return builder.ConnectionString;
+    }
+
+    /// <summary>
     /// MassTransit on RabbitMQ (<c>ConnectionStrings:rabbitmq</c>, an <c>amqp://</c> URI). Queues are
     /// named after the service (<paramref name="queuePrefix"/>) so two services consuming the same
     /// event each get their own copy. Failed messages are retried, then moved to <c>*_error</c>
@@ -70,6 +95,9 @@ public static class Infrastructure
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(queuePrefix, false));
+            // MassTransit 8.4+ reports usage to usage-tracking.masstransit.io after start: a payment
+            // system does not phone home (and the call only fails, with a warning, behind a firewall).
+            bus.ConfigureUsageTelemetryOptions(telemetry => telemetry.Enabled = false);
             bus.AddConfigureEndpointsCallback((_, _, endpoint) =>
                 endpoint.UseMessageRetry(retry => retry.Intervals(50, 200, 1000, 3000)));
             configure?.Invoke(bus);

@@ -38,16 +38,6 @@ public sealed class DecideTests
     }
 
     [Fact]
-    public void The_same_operation_is_never_credited_twice()
-    {
-        var (member, credit) = Credit(NewMember(), 1_000);
-        var (again, refusal) = CreditDecider.Decide(member, Program,
-            new CreditPoints(credit.OperationId, new PointsInput(1_000, false, null), PointsSource.Payment, "pi_1", true), Now);
-        Assert.Null(again);
-        Assert.Null(refusal);
-    }
-
-    [Fact]
     public void Caps_refuse_a_till_and_clamp_a_payment()
     {
         var capped = Program with { MaxPointsPerOperation = 10, MaxPointsPerMemberPerDay = 15 };
@@ -105,20 +95,37 @@ public sealed class DecideTests
         var (member, credit) = Credit(NewMember(), 1_000, program: Program with { PointsPerEuro = 3 }); // 30 points
         (member, _) = Credit(member, null, points: 100);
 
+        var operation = OperationRecord.For(credit);
         var reversals = new List<long>();
         foreach (var refund in new long[] { 333, 333, 333, 500 })
         {
-            var (reversed, _) = Reverse.Decide(member, new ReverseCredit(Guid.NewGuid(), credit.OperationId, refund, "re"), Now);
+            var (reversed, _) = Reverse.Decide(member, operation, new ReverseCredit(Guid.NewGuid(), credit.OperationId, refund, "re"), Now);
             if (reversed is not null)
             {
                 member = member.Apply(reversed);
+                operation = operation.Apply(reversed);
                 reversals.Add(reversed.Points);
             }
         }
 
         Assert.Equal([9, 10, 10, 1], reversals); // floor(30×333/1000)=9, floor(30×666/1000)=19, floor(30×999/1000)=29, then 30
         Assert.Equal(100, member.Points);
-        Assert.Equal("ALREADY_REVERSED", Reverse.Decide(member, new ReverseCredit(Guid.NewGuid(), credit.OperationId, null, null), Now).Refusal!.Code);
+        Assert.Equal("ALREADY_REVERSED", Reverse.Decide(member, operation, new ReverseCredit(Guid.NewGuid(), credit.OperationId, null, null), Now).Refusal!.Code);
+    }
+
+    [Fact]
+    public void A_credit_stays_reversible_however_many_credits_follow()
+    {
+        var (member, first) = Credit(NewMember(), 1_000);
+        for (var i = 0; i < 600; i++)
+        {
+            (member, _) = Credit(member, null, points: 1);
+        }
+
+        var (reversed, refusal) = Reverse.Decide(member, OperationRecord.For(first), new ReverseCredit(Guid.NewGuid(), first.OperationId, null, null), Now);
+        Assert.Null(refusal);
+        Assert.Equal(10, reversed!.Points);
+        Assert.Equal(600, member.Apply(reversed).Points);
     }
 
     [Fact]
@@ -127,7 +134,7 @@ public sealed class DecideTests
         var (member, credit) = Credit(NewMember(), 1_000);
         var (spent, _) = Redeem.Decide(member, new RedeemReward(Guid.NewGuid(), "Menu", 8), Now);
         member = member.Apply(spent!);
-        var (reversed, _) = Reverse.Decide(member, new ReverseCredit(Guid.NewGuid(), credit.OperationId, null, null), Now);
+        var (reversed, _) = Reverse.Decide(member, OperationRecord.For(credit), new ReverseCredit(Guid.NewGuid(), credit.OperationId, null, null), Now);
         Assert.Equal(2, reversed!.Points);
         Assert.Equal(0, member.Apply(reversed).Points);
     }

@@ -10,7 +10,8 @@ namespace Fidpass.Testing;
 /// <summary>
 /// The real PostgreSQL and RabbitMQ the integration tests run against. <c>./fidpass test</c> starts
 /// local servers and names them in <c>FIDPASS_TEST_POSTGRES</c>, <c>FIDPASS_TEST_RABBITMQ</c> and
-/// <c>FIDPASS_TEST_RABBITMQ_MANAGEMENT</c>; without those variables (a machine with Docker),
+/// <c>FIDPASS_TEST_RABBITMQ_MANAGEMENT</c> (and <c>FIDPASS_TEST_RABBITMQ_PROMETHEUS</c>, RabbitMQ's own
+/// metrics endpoint); without those variables (a machine with Docker),
 /// Testcontainers starts both once per test process. Each fixture then gets its own database and
 /// its own RabbitMQ virtual host, so fixtures running in parallel never see each other's data or
 /// messages.
@@ -19,7 +20,10 @@ public static class TestServers
 {
     private static readonly Lazy<Task<Endpoints>> Started = new(StartAsync);
 
-    private sealed record Endpoints(string Postgres, Uri RabbitMq, Uri Management);
+    /// <summary>The plugins ./fidpass, docker-compose and the local Kubernetes overlay enable: shovel is the error-queue replay.</summary>
+    private const string EnabledPlugins = "[rabbitmq_management,rabbitmq_prometheus,rabbitmq_shovel,rabbitmq_shovel_management].";
+
+    private sealed record Endpoints(string Postgres, Uri RabbitMq, Uri Management, Uri? Prometheus);
 
     /// <summary>A fresh, empty database; returns its connection string.</summary>
     public static async Task<string> CreateDatabaseAsync(string prefix)
@@ -49,6 +53,14 @@ public static class TestServers
         return new UriBuilder(servers.RabbitMq) { Path = "/" + vhost }.Uri.ToString();
     }
 
+    /// <summary>RabbitMQ's Prometheus endpoint (plugin <c>rabbitmq_prometheus</c>): what operators scrape for queue depths.</summary>
+    public static async Task<Uri> RabbitMqPrometheusAsync() =>
+        (await Started.Value).Prometheus
+        ?? throw new InvalidOperationException("FIDPASS_TEST_RABBITMQ_PROMETHEUS is not set: run the tests with ./fidpass test, which enables RabbitMQ's Prometheus plugin and names it.");
+
+    /// <summary>RabbitMQ's management HTTP API (what operators use to inspect and replay error queues), authenticated.</summary>
+    public static async Task<HttpClient> ManagementAsync() => ManagementClient((await Started.Value).Management);
+
     private static HttpClient ManagementClient(Uri management)
     {
         var credentials = Uri.UnescapeDataString(management.UserInfo);
@@ -65,15 +77,18 @@ public static class TestServers
         var management = Environment.GetEnvironmentVariable("FIDPASS_TEST_RABBITMQ_MANAGEMENT");
         if (!string.IsNullOrEmpty(postgres) && !string.IsNullOrEmpty(rabbit) && !string.IsNullOrEmpty(management))
         {
-            return new Endpoints(postgres, new Uri(rabbit), new Uri(management));
+            var prometheus = Environment.GetEnvironmentVariable("FIDPASS_TEST_RABBITMQ_PROMETHEUS");
+            return new Endpoints(postgres, new Uri(rabbit), new Uri(management), string.IsNullOrEmpty(prometheus) ? null : new Uri(prometheus));
         }
 
         // Image tags match docker-compose.yml.
         var pg = new PostgreSqlBuilder("postgres:15.8-alpine").Build();
-        var mq = new RabbitMqBuilder("rabbitmq:3.13.7-management-alpine").WithPortBinding(15672, true).Build();
+        var mq = new RabbitMqBuilder("rabbitmq:3.13.7-management-alpine").WithPortBinding(15672, true).WithPortBinding(15692, true)
+            .WithResourceMapping(Encoding.UTF8.GetBytes(EnabledPlugins), "/etc/rabbitmq/enabled_plugins").Build();
         await Task.WhenAll(pg.StartAsync(), mq.StartAsync());
         var mqUri = new Uri(mq.GetConnectionString());
         var mgmt = new UriBuilder("http", mq.Hostname, mq.GetMappedPublicPort(15672)) { UserName = "rabbitmq", Password = "rabbitmq" }.Uri;
-        return new Endpoints(pg.GetConnectionString(), mqUri, mgmt);
+        var prometheusUri = new UriBuilder("http", mq.Hostname, mq.GetMappedPublicPort(15692)).Uri;
+        return new Endpoints(pg.GetConnectionString(), mqUri, mgmt, prometheusUri);
     }
 }
