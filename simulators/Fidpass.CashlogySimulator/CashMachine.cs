@@ -146,6 +146,9 @@ public sealed class CashMachine
         return [];
     }
 
+    /// <summary>Notes moved inside the machine from a recycler to the stacker (<c>#U#…#1#</c>); the caller already took them out of the recycler.</summary>
+    public void ToStacker(long value, int count) => _stacker[value] = _stacker.GetValueOrDefault(value) + count;
+
     public long EmptyStacker()
     {
         var total = StackerTotal;

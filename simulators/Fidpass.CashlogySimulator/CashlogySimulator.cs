@@ -14,6 +14,9 @@ public enum SimulatorState
     Charging,
     Accepting,
     BackOffice,
+
+    /// <summary>The close-of-day screen (<c>#F#1#</c>) is open, waiting for the operator.</summary>
+    Closing,
     Ended,
 }
 
@@ -54,6 +57,7 @@ public sealed class CashlogySimulator : IAsyncDisposable
         ["W"] = 1,
         ["K"] = 2,
         ["RI"] = 6,
+        ["V"] = 1,
         ["V2"] = 1,
         ["F"] = 3,
         ["!"] = 0,
@@ -76,6 +80,7 @@ public sealed class CashlogySimulator : IAsyncDisposable
         ["W"] = (0, 1),
         ["K"] = (0, 1),
         ["RI"] = (0, 3),
+        ["V"] = (0, 4),
         ["V2"] = (0, 4),
         ["F"] = (0, 1),
     };
@@ -87,6 +92,7 @@ public sealed class CashlogySimulator : IAsyncDisposable
         ["1131"] = (2, "Porte du lecteur de billets ouverte", "Fermez la porte du lecteur de billets."),
         ["6120"] = (0, "Monnaie insuffisante", "Pas assez de pièces pour rendre la monnaie."),
         ["6131"] = (2, "Billet bloqué à l'admission", "Possible écart de caisse : un billet est resté bloqué."),
+        ["1315"] = (0, "Maintenance préventive", "Entretien des courroies à prévoir."),
     };
 
     private readonly object _gate = new();
@@ -99,7 +105,6 @@ public sealed class CashlogySimulator : IAsyncDisposable
     private ActiveCharge? _charge;
     private Client? _backOfficeClient;
     private long _accepted;
-    private int _maintenanceNotesLeft = 5000;
 
     public CashlogySimulator(SimulatorOptions? options = null, int port = 0)
     {
@@ -116,6 +121,9 @@ public sealed class CashlogySimulator : IAsyncDisposable
     public int Port { get; private set; }
 
     public SimulatorState State { get; private set; } = SimulatorState.NotInitialized;
+
+    /// <summary>Notes the machine may still handle before preventive maintenance (<c>#W#0#</c>); every note in or out counts one.</summary>
+    public long MaintenanceNotesLeft { get; set; } = 5000;
 
     public bool IsListening => _listener is not null;
 
@@ -218,6 +226,22 @@ public sealed class CashlogySimulator : IAsyncDisposable
         await StartListeningAsync();
     }
 
+    /// <summary>
+    /// The machine was reset (power cut, service) while the Connector kept running and the client stays
+    /// connected: every command but <c>#I#</c> now answers <c>ER:ILLEGAL</c> (spec 5.3 "not initialised").
+    /// </summary>
+    public void ResetMachine()
+    {
+        lock (_gate)
+        {
+            _charge = null;
+            _backOfficeClient = null;
+            _accepted = 0;
+            State = SimulatorState.NotInitialized;
+            Log("; Machine reset: not initialised");
+        }
+    }
+
     /// <summary>Cuts the current client connections (cable pulled, Wi-Fi lost) without changing the machine.</summary>
     public void DropClients()
     {
@@ -251,6 +275,8 @@ public sealed class CashlogySimulator : IAsyncDisposable
                 Machine.Deposit(piece);
             }
 
+            CountNotes(pieces.Count(p => !CashMachine.Coins.Contains(p)));
+
             if (_charge is { } charge)
             {
                 charge.Inserted += pieces.Sum();
@@ -270,7 +296,9 @@ public sealed class CashlogySimulator : IAsyncDisposable
     }
 
     /// <summary>Inserts an amount as the fewest euro coins/notes.</summary>
-    public bool InsertAmount(long cents)
+    public bool InsertAmount(long cents) => Insert(Pieces(cents));
+
+    private static long[] Pieces(long cents)
     {
         var pieces = new List<long>();
         foreach (var value in CashMachine.Notes.Concat(CashMachine.Coins).OrderByDescending(v => v))
@@ -282,8 +310,10 @@ public sealed class CashlogySimulator : IAsyncDisposable
             }
         }
 
-        return Insert([.. pieces]);
+        return [.. pieces];
     }
+
+    private void CountNotes(int notes) => MaintenanceNotesLeft = Math.Max(0, MaintenanceNotesLeft - notes);
 
     /// <summary>The operator declares cash taken by hand (allowed when <c>#C#</c> parameter 10/11 is set).</summary>
     public bool DeclareManual(long cents)
@@ -358,6 +388,39 @@ public sealed class CashlogySimulator : IAsyncDisposable
             var after = before + inserted - returned;
             State = SimulatorState.Idle;
             done = (_backOfficeClient, Frame("0", before, after, inserted, returned, 0, 0));
+            _backOfficeClient = null;
+        }
+
+        Deliver(done);
+        return true;
+    }
+
+    /// <summary>
+    /// The operator closes the close-of-day screen after loading <paramref name="added"/> and taking
+    /// <paramref name="withdrawn"/> out of the recyclers (the machine pays out what it really can).
+    /// <c>#F#</c> answers <c>#0#total_before#added#total_after#</c>.
+    /// </summary>
+    public bool CloseDay(long added = 0, long withdrawn = 0)
+    {
+        (Client, string)? done;
+        lock (_gate)
+        {
+            if (State != SimulatorState.Closing || _backOfficeClient is null || added < 0 || withdrawn < 0)
+            {
+                return false;
+            }
+
+            var before = Machine.RecyclersTotal + Machine.StackerTotal;
+            foreach (var piece in Pieces(added))
+            {
+                Machine.Deposit(piece);
+            }
+
+            Machine.Dispense(withdrawn);
+            var after = Machine.RecyclersTotal + Machine.StackerTotal;
+            State = SimulatorState.Idle;
+            Log("; frmClosure.cmdOk_Click");
+            done = (_backOfficeClient, Frame("0", before, added, after));
             _backOfficeClient = null;
         }
 
@@ -562,9 +625,10 @@ public sealed class CashlogySimulator : IAsyncDisposable
 
     private string? Decide(Client client, string command, string[] p, ref (Client, string)? interrupted)
     {
-        if (Faults.ForceNextCode is { } forced)
+        if (Faults.ForceNextCode is { } forced && (Faults.ForceNextCodeFor is null || Faults.ForceNextCodeFor == command))
         {
             Faults.ForceNextCode = null;
+            Faults.ForceNextCodeFor = null;
             return Frame(forced, new long[Arity.GetValueOrDefault(command)]);
         }
 
@@ -602,7 +666,7 @@ public sealed class CashlogySimulator : IAsyncDisposable
         }
 
         // While a sale or the back office is on screen, even #I# waits: the screen must be closed first.
-        if (State is SimulatorState.Charging or SimulatorState.BackOffice && command is not ("?" or "Q"))
+        if (State is SimulatorState.Charging or SimulatorState.BackOffice or SimulatorState.Closing && command is not ("?" or "Q"))
         {
             return "#ER:BUSY#";
         }
@@ -627,8 +691,8 @@ public sealed class CashlogySimulator : IAsyncDisposable
             "J" => StopAcceptance(),
             "P" => Dispense(p),
             "A" => StartAcceptance(),
-            "U" or "U2" => DispenseByDenomination(p),
-            "S" => Frame("0", Machine.EmptyStacker()),
+            "U" or "U2" => DispenseByDenomination(command, p),
+            "S" => CollectStacker(),
             "T" => Frame("0", Machine.RecyclersTotal, Machine.StackerTotal),
             "T2" => Frame("0", Machine.RecyclersTotal, 0, Machine.StackerTotal, 0),
             "Y" => $"#0#{Machine.RecyclerList()}#{Machine.StackerList()}#",
@@ -641,9 +705,10 @@ public sealed class CashlogySimulator : IAsyncDisposable
             "?" => Errors(p),
             "W" => Maintenance(p),
             "K" => Frame("0", Machine.RecyclersTotal, Machine.RecyclersTotal),
-            "RI" => Frame("0", Machine.RecyclersTotal, Machine.RecyclersTotal, 0, 0, 0, 0),
-            "V2" => Frame("0", Machine.Dispense(Machine.RecyclersTotal)),
-            "F" => Frame("0", Machine.RecyclersTotal, 0, Machine.RecyclersTotal),
+            "RI" => ResolveIncidents(p),
+            // Complete emptying: the screen variant (#V#1#) is answered as if the operator confirmed at once.
+            "V" or "V2" => Frame("0", Machine.Dispense(Machine.RecyclersTotal)),
+            "F" => OpenClosure(client, p),
             _ => Frame(Options.UnknownCommandReply),
         };
     }
@@ -751,9 +816,9 @@ public sealed class CashlogySimulator : IAsyncDisposable
             return Options.CancelEmitsOwnReply ? "#0#" : null;
         }
 
-        if (State == SimulatorState.BackOffice && _backOfficeClient is not null)
+        if (State is SimulatorState.BackOffice or SimulatorState.Closing && _backOfficeClient is not null)
         {
-            interrupted = (_backOfficeClient, Frame("WR:CANCEL", 0, 0, 0, 0, 0, 0));
+            interrupted = (_backOfficeClient, Frame("WR:CANCEL", new long[State == SimulatorState.Closing ? 3 : 6]));
             _backOfficeClient = null;
             State = SimulatorState.Idle;
             return Options.CancelEmitsOwnReply ? "#0#" : null;
@@ -771,6 +836,63 @@ public sealed class CashlogySimulator : IAsyncDisposable
 
         State = SimulatorState.BackOffice;
         _backOfficeClient = client;
+        return null;
+    }
+
+    /// <summary><c>#S#</c>: the stacker is taken out, emptied and put back; "please remove the stacker" (1120) clears.</summary>
+    private string CollectStacker()
+    {
+        _errors.Remove("1120");
+        return Frame("0", Machine.EmptyStacker());
+    }
+
+    /// <summary>
+    /// <c>#RI#self_protection#accounting_mismatch#mode#</c>: the operator confirms the machine was checked;
+    /// a stuck note (6131) leaves self-protection, accounting errors (1002, 1014) clear with the mismatch flag.
+    /// </summary>
+    private string ResolveIncidents(string[] p)
+    {
+        string Flag(int i) => i < p.Length ? p[i] : "0";
+        if (Flag(0) is not ("0" or "1") || Flag(1) is not ("0" or "1"))
+        {
+            return Frame("ER:BAD_DATA", new long[6]);
+        }
+
+        if (Flag(0) == "1" || Flag(1) == "1")
+        {
+            _errors.Remove("6131");
+        }
+
+        if (Flag(1) == "1")
+        {
+            _errors.Remove("1002");
+            _errors.Remove("1014");
+        }
+
+        var total = Machine.RecyclersTotal + Machine.StackerTotal;
+        return Frame("0", total, total, 0, 0, 0, 0);
+    }
+
+    private string? OpenClosure(Client client, string[] p)
+    {
+        if (!Options.ScreensEnabled)
+        {
+            return Frame("ER:ILLEGAL", 0, 0, 0);
+        }
+
+        if (p.Length > 0 && p[0] != "1")
+        {
+            return Frame("ER:BAD_DATA", 0, 0, 0);
+        }
+
+        if (Faults.MachineOff || Faults.DoorOpen)
+        {
+            return Frame("ER:GENERIC", 0, 0, 0);
+        }
+
+        State = SimulatorState.Closing;
+        _backOfficeClient = client;
+        Log("; frmClosure._Load");
         return null;
     }
 
@@ -822,24 +944,63 @@ public sealed class CashlogySimulator : IAsyncDisposable
         return Frame(Machine.AnyLevelWarning ? "WR:LEVEL" : "0", paid, 0);
     }
 
-    private string DispenseByDenomination(string[] p)
+    /// <summary>
+    /// <c>#U#coins;notes#notes_to_stacker#s1#s2#</c> / <c>#U2#list#dest#0#0#</c> (dest 0 outlet, 1 stacker,
+    /// 2 safe box): gives what the recyclers hold of each value and lists it; <c>WR:LEVEL</c> when a value
+    /// was short, <c>ER:GENERIC</c> with zero counts when nothing could be given.
+    /// </summary>
+    private string DispenseByDenomination(string command, string[] p)
     {
-        var paid = new List<string>();
+        var destination = p.Length > 1 ? p[1] : "0";
+        if (destination is not ("0" or "1" or "2") || (destination == "2" && (command == "U" || !Options.HasSafeBox)))
+        {
+            return "#ER:BAD_DATA#";
+        }
+
+        var asked = new List<(long Value, int Count)>();
         foreach (var pair in p[0].Replace(';', ',').Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = pair.Split(':');
-            if (parts.Length != 2 || !TryCents(parts[0], out var value) || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var count) || !CashMachine.IsKnown(value))
+            if (parts.Length != 2 || !TryCents(parts[0], out var value) || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var count) ||
+                !CashMachine.IsKnown(value))
             {
                 return "#ER:BAD_DATA#";
             }
 
-            var available = Machine.Recyclers.GetValueOrDefault(value);
-            var given = Math.Min(available, count);
-            Machine.SetCount(value, available - given);
-            paid.Add($"{value}:{given}");
+            asked.Add((value, count));
         }
 
-        return $"#0#{string.Join(',', paid)}#";
+        string List(IEnumerable<(long Value, int Count)> items) =>
+            string.Join(',', items.Where(i => CashMachine.Coins.Contains(i.Value)).Select(i => $"{i.Value}:{i.Count}")) + ";" +
+            string.Join(',', items.Where(i => !CashMachine.Coins.Contains(i.Value)).Select(i => $"{i.Value}:{i.Count}"));
+        if (Faults.MachineOff || Faults.DoorOpen)
+        {
+            return $"#ER:GENERIC#{List(asked.Select(a => (a.Value, 0)))}#";
+        }
+
+        var itemsLeft = TakeJam();
+        var given = new List<(long Value, int Count)>();
+        foreach (var (value, count) in asked)
+        {
+            var available = Machine.Recyclers.GetValueOrDefault(value);
+            var give = Math.Min(Math.Min(available, count), itemsLeft);
+            itemsLeft -= give;
+            Machine.SetCount(value, available - give);
+            if (destination != "0" && !CashMachine.Coins.Contains(value))
+            {
+                // Moved inside the machine: the notes leave the recycler for the stacker (or safe box).
+                Machine.ToStacker(value, give);
+            }
+            else
+            {
+                CountNotes(CashMachine.Coins.Contains(value) ? 0 : give);
+            }
+
+            given.Add((value, give));
+        }
+
+        var code = given.All(g => g.Count == 0) ? "ER:GENERIC" : given.Zip(asked).Any(x => x.First.Count < x.Second.Count) ? "WR:LEVEL" : "0";
+        return $"#{code}#{List(given)}#";
     }
 
     private string CountOf(string[] p)
@@ -877,6 +1038,11 @@ public sealed class CashlogySimulator : IAsyncDisposable
             errors.Add("1131");
         }
 
+        if (MaintenanceNotesLeft < 10)
+        {
+            errors.Add("1315");
+        }
+
         return errors.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
 
@@ -894,14 +1060,21 @@ public sealed class CashlogySimulator : IAsyncDisposable
         return "#0#" + string.Concat(details.Select(d => d + "#"));
     }
 
+    /// <summary><c>#W#0#</c> query, <c>#W#1#</c> counter reset, <c>#W#2#</c> belts cleaned: <c>#0#notes_left#</c>.</summary>
     private string Maintenance(string[] p)
     {
-        if (p.Length > 0 && p[0] is "1" or "2")
+        var action = p.Length > 0 ? p[0] : "0";
+        if (action is not ("0" or "1" or "2"))
         {
-            _maintenanceNotesLeft = 5000;
+            return Frame("ER:BAD_DATA", 0);
         }
 
-        return Frame("0", _maintenanceNotesLeft);
+        if (action != "0")
+        {
+            MaintenanceNotesLeft = 5000;
+        }
+
+        return Frame("0", MaintenanceNotesLeft);
     }
 
     private int TakeJam()

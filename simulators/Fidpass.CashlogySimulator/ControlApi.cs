@@ -13,6 +13,10 @@ public static class ControlApi
 
     public sealed record CountRequest(long Value, int Count);
 
+    public sealed record ClosureRequest(long Added, long Withdrawn);
+
+    public sealed record MaintenanceRequest(long NotesLeft);
+
     public static IEndpointRouteBuilder MapSimulatorControl(this IEndpointRouteBuilder app)
     {
         // Probes for ./fidpass up: alive = the program runs; health = the TCP port is open (a "not running" fault makes it red).
@@ -31,6 +35,12 @@ public static class ControlApi
         control.MapPost("/accept", (CashlogySimulator sim) => Outcome(sim.PressAccept()));
         control.MapPost("/cancel", (CashlogySimulator sim) => Outcome(sim.PressCancel()));
         control.MapPost("/back-office/close", (CashlogySimulator sim, BackOfficeRequest body) => Outcome(sim.CloseBackOffice(body.Inserted, body.Returned)));
+        control.MapPost("/closure/close", (CashlogySimulator sim, ClosureRequest body) => Outcome(sim.CloseDay(body.Added, body.Withdrawn)));
+        control.MapPut("/maintenance", (CashlogySimulator sim, MaintenanceRequest body) =>
+        {
+            sim.MaintenanceNotesLeft = Math.Max(0, body.NotesLeft);
+            return Results.NoContent();
+        });
         control.MapPut("/inventory", (CashlogySimulator sim, CountRequest[] counts) =>
         {
             if (counts.Any(c => !CashMachine.IsKnown(c.Value) || c.Count < 0))
@@ -58,6 +68,7 @@ public static class ControlApi
             sim.Options.InitDuration = options.InitDuration;
             sim.Options.ScreensEnabled = options.ScreensEnabled;
             sim.Options.ChangeShortReplyCode = options.ChangeShortReplyCode;
+            sim.Options.HasSafeBox = options.HasSafeBox;
             return Results.NoContent();
         });
         control.MapPut("/faults", (CashlogySimulator sim, SimulatorFaults faults) =>
@@ -72,6 +83,7 @@ public static class ControlApi
             sim.Faults.SwallowNextReply = faults.SwallowNextReply;
             sim.Faults.SwallowNextReplyTo = faults.SwallowNextReplyTo;
             sim.Faults.ForceNextCode = faults.ForceNextCode;
+            sim.Faults.ForceNextCodeFor = faults.ForceNextCodeFor;
             sim.Faults.StaleFrameBeforeNextReply = faults.StaleFrameBeforeNextReply;
             return Results.NoContent();
         });
@@ -94,6 +106,11 @@ public static class ControlApi
         {
             _ = sim.RestartAsync(TimeSpan.FromSeconds(Math.Clamp(body.RefuseSeconds, 0, 600)));
             return Results.Accepted();
+        });
+        control.MapPost("/reset-machine", (CashlogySimulator sim) =>
+        {
+            sim.ResetMachine();
+            return Results.NoContent();
         });
         control.MapPost("/stop", (CashlogySimulator sim) =>
         {

@@ -36,6 +36,9 @@ public sealed record SimulatorOptions
     /// <summary>Whether the Connector is configured with screens; without them <c>#C#</c>/<c>#G#</c> are <c>ER:ILLEGAL</c>.</summary>
     public bool ScreensEnabled { get; set; } = true;
 
+    /// <summary>Whether the model has a safe box (<c>#U2#…#2#</c>); without one such commands are <c>ER:BAD_DATA</c>.</summary>
+    public bool HasSafeBox { get; set; }
+
     /// <summary>Reply to <c>#C#</c> when the change could not be paid in full (returned &lt; due): the spec only says returned is short.</summary>
     public string ChangeShortReplyCode { get; set; } = "0";
 }
@@ -72,6 +75,9 @@ public sealed record SimulatorFaults
 
     /// <summary>The next command is answered with this code and its arity filled with zeros.</summary>
     public string? ForceNextCode { get; set; }
+
+    /// <summary>Only the next command with this code gets <see cref="ForceNextCode"/> (health polls in between are answered normally).</summary>
+    public string? ForceNextCodeFor { get; set; }
 
     /// <summary>Before the next reply, a stale frame is written (e.g. <c>#0#2.5#</c>, a late init reply).</summary>
     public string? StaleFrameBeforeNextReply { get; set; }

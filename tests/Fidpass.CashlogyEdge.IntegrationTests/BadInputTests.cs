@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Fidpass.CashlogySimulator;
 using Fidpass.ServiceDefaults;
+using Fidpass.Testing;
 
 namespace Fidpass.CashlogyEdge.IntegrationTests;
 
@@ -120,5 +121,35 @@ public sealed class BadInputTests(EdgeFixture fixture)
         var (status, actual, _) = await SendAsync(till.Http, $"/api/v1/merchants/{till.Slug}/cash/machines", json);
 
         Assert.Equal((HttpStatusCode.BadRequest, code), (status, actual));
+    }
+
+    [Theory]
+    [InlineData("""{"requestId":"BP-1","amount":0,"operator":{"role":"manager"}}""")]
+    [InlineData("""{"requestId":"BP-2","amount":-100,"operator":{"role":"manager"}}""")]
+    [InlineData("""{"requestId":"BP-3","amount":2.5,"operator":{"role":"manager"}}""")]
+    [InlineData("""{"requestId":"BP-4","amount":"250","operator":{"role":"manager"}}""")]
+    public async Task Bad_payout_amounts_are_a_400_problem_and_nothing_reaches_the_machine(string json)
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        var (status, code, type) = await SendAsync(till.Http, $"{till.Machine}/payouts", json);
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_amount", "application/problem+json"), (status, code, type));
+        Assert.Equal(0, till.Sent("P") + till.Sent("T"));
+    }
+
+    [Fact]
+    public async Task Charges_racing_on_one_machine_start_exactly_one_sale_and_the_others_send_nothing()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        var responses = await Task.WhenAll(Enumerable.Range(1, 6).Select(i => till.PostAsync($"{till.Machine}/charges", new { requestId = $"RC-{i}", amount = 400 })));
+
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Accepted);
+        Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.Accepted), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.Insert(200, 200);
+        await Eventually.True(() => Task.FromResult(till.Simulator.State == SimulatorState.Idle), what: "sale finished");
+        Assert.Equal(1, till.Sent("C"));
     }
 }

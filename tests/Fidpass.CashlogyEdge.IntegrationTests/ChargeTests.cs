@@ -154,4 +154,29 @@ public sealed class ChargeTests(EdgeFixture fixture)
         Assert.Contains("#J#", till.Simulator.Received);
         Assert.Contains("#P#200#0#0#0#", till.Simulator.Received);
     }
+
+    [Fact]
+    public async Task A_cancelled_sale_whose_cash_the_machine_could_not_give_back_reports_what_is_owed_and_collects_nothing()
+    {
+        // Empty recyclers: a 50 € note goes to the stacker and cannot be paid back on cancel.
+        await using var till = await Till.OpenAsync(fixture, prepare: sim =>
+        {
+            foreach (var value in CashMachine.Coins.Concat(CashMachine.RecyclableNotes))
+            {
+                sim.Machine.SetCount(value, 0);
+            }
+        });
+
+        var id = await till.ChargeAsync(8000, "T-2201");
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.Insert(5000);
+        till.Simulator.PressCancel();
+        var op = await till.SettledAsync(id);
+
+        Assert.Equal(("cancelled", 5000L, 0L), (op.GetProperty("outcome").GetString(), op.GetProperty("inserted").GetInt64(), op.GetProperty("returned").GetInt64()));
+        Assert.Equal((0L, 5000L), (op.GetProperty("collected").GetInt64(), op.GetProperty("shortfall").GetInt64()));
+        Assert.Contains("non rendus", op.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains(till.Simulator.Transcript, l => l.EndsWith(",#WR:CANCEL#5000#0#0#0#\"", StringComparison.Ordinal));
+        Assert.Equal(JsonValueKind.Null, op.GetProperty("paymentId").ValueKind);
+    }
 }

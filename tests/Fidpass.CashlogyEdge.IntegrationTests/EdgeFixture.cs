@@ -2,11 +2,13 @@ using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ConnectorSimulator = Fidpass.CashlogySimulator.CashlogySimulator;
+using Fidpass.CashlogyEdge.Sessions;
 using Fidpass.Contracts.Devices;
 using Fidpass.Contracts.Payments;
 using Fidpass.ServiceDefaults;
 using Fidpass.Testing;
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 
 [assembly: AssemblyFixture(typeof(Fidpass.CashlogyEdge.IntegrationTests.EdgeFixture))]
 
@@ -70,6 +72,7 @@ public sealed class EdgeFixture : IAsyncLifetime
             .With("Cashlogy:ReconnectDelay", "00:00:00.150")
             .With("Cashlogy:MaxReconnectDelay", "00:00:00.500")
             .With("Cashlogy:HeadlessPollInterval", "00:00:00.050")
+            .With("Cashlogy:MaintenanceCheckInterval", "00:00:00.500")
             .With("Cashlogy:Timeouts:Quiet", "00:00:00.150")
             .With("Cashlogy:Timeouts:Connect", "00:00:01")
             .With("Cashlogy:Timeouts:Dispense", "00:00:01.500");
@@ -109,6 +112,11 @@ public sealed class Till : IAsyncDisposable
 
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>The till's signed-in user for back-office operations (the machine's default allowed role).</summary>
+    public static readonly object Manager = new { id = "U-12", role = "manager" };
+
+    public static readonly object Cashier = new { id = "U-31", role = "cashier" };
+
     public static async Task<Till> OpenAsync(EdgeFixture fixture, string mode = "express", Action<ConnectorSimulator>? prepare = null)
     {
         var simulator = await ConnectorSimulator.StartAsync();
@@ -146,6 +154,15 @@ public sealed class Till : IAsyncDisposable
 
     public Task<HttpResponseMessage> PostAsync(string path, object body) => Http.PostAsJsonAsync(path, body, Ct);
 
+    /// <summary>Starts an operation and returns its id (202 expected).</summary>
+    public async Task<Guid> StartAsync(string path, object body)
+    {
+        var response = await PostAsync(path, body);
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, json.ToString());
+        return json.GetProperty("operationId").GetGuid();
+    }
+
     public async Task<Guid> ChargeAsync(long amount, string requestId, object? extra = null)
     {
         var body = new Dictionary<string, object?> { ["requestId"] = requestId, ["amount"] = amount };
@@ -182,9 +199,15 @@ public sealed class Till : IAsyncDisposable
         return Fixture.Collected.Single(p => p.PaymentId == paymentId);
     }
 
+    /// <summary>
+    /// Stops the edge's session with this machine before its simulator goes: a session left behind
+    /// keeps reconnecting to the closed port, and when the OS hands that port to a later test's
+    /// simulator, it takes the simulator's single client slot and that test's machine never gets ready.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        await Fixture.Host.Services.GetRequiredService<MachineSessions>().CloseAsync(MachineId);
         await Simulator.DisposeAsync();
     }
 }

@@ -62,7 +62,7 @@ public sealed class FailureModeTests(EdgeFixture fixture)
         // The screen stays open: after reconnecting, #I# answers ER:BUSY and the edge never resets on its own.
         await till.WaitForStatusAsync("busy");
         Assert.Equal(0, till.Sent("Z"));
-        var recover = await till.PostAsync($"{till.Machine}/recover", new { });
+        var recover = await till.PostAsync($"{till.Machine}/recover", new { @operator = Till.Manager });
         var op = await till.SettledAsync(id);
 
         Assert.Equal(HttpStatusCode.OK, recover.StatusCode);
@@ -199,5 +199,84 @@ public sealed class FailureModeTests(EdgeFixture fixture)
 
         Assert.Equal(("completed", "WR:LEVEL", true), (op.GetProperty("outcome").GetString(), op.GetProperty("resultCode").GetString(), op.GetProperty("levelWarning").GetBoolean()));
         Assert.Equal((500L, 140L), (op.GetProperty("inserted").GetInt64(), op.GetProperty("returned").GetInt64()));
+    }
+
+    [Fact]
+    public async Task A_Connector_restart_in_the_middle_of_a_sale_leaves_one_outcome_that_asks_for_a_check_and_collects_nothing()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        var id = await till.ChargeAsync(800, "T-9301");
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.Insert(500);
+        // The Connector crashes: the sale on screen is gone, the 5 € note stays in the machine.
+        await till.Simulator.RestartAsync(TimeSpan.FromMilliseconds(300));
+        var op = await till.SettledAsync(id);
+
+        Assert.Equal(("needs_attention", true, 0L), (op.GetProperty("outcome").GetString(), op.GetProperty("reconciled").GetBoolean(), op.GetProperty("collected").GetInt64()));
+        Assert.Contains("5,00", op.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, till.Sent("C"));
+        await till.WaitForStatusAsync("ready");
+        var next = await till.ChargeAsync(200, "T-9302");
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.Insert(200);
+        await till.PaymentAsync(next);
+        Assert.DoesNotContain(fixture.Collected, p => p.PaymentId == till.PaymentId(id));
+    }
+
+    [Fact]
+    public async Task A_machine_reset_behind_a_running_Connector_answers_ER_ILLEGAL_and_is_initialised_again_on_the_same_connection()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+
+        till.Simulator.ResetMachine();
+        await Eventually.True(() => Task.FromResult(till.Sent("I") >= 2 && till.Simulator.State == SimulatorState.Idle), what: "initialised again");
+        await till.WaitForStatusAsync("ready");
+        var id = await till.ChargeAsync(150, "T-9401");
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.Insert(100, 50);
+
+        Assert.Equal("completed", (await till.SettledAsync(id)).GetProperty("outcome").GetString());
+        Assert.Contains(till.Simulator.Transcript, l => l.Contains("#ER:ILLEGAL#", StringComparison.Ordinal));
+        Assert.Single(till.Simulator.Transcript, l => l.Contains("ConnectionRequest", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task While_the_Connector_initialises_the_machine_shows_initialising_and_a_charge_is_refused_with_nothing_sent()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+        till.Simulator.Options.InitDuration = TimeSpan.FromSeconds(2);
+
+        await till.Simulator.RestartAsync(TimeSpan.FromMilliseconds(100));
+        await till.WaitForStatusAsync("initializing");
+        var response = await till.PostAsync($"{till.Machine}/charges", new { requestId = "T-9501", amount = 500 });
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Till.Ct);
+
+        Assert.Equal((HttpStatusCode.Conflict, "machine_initializing"), (response.StatusCode, problem.GetProperty("code").GetString()));
+        Assert.Equal(0, till.Sent("C"));
+        await till.WaitForStatusAsync("ready");
+        Assert.Equal(2, till.Sent("I"));
+    }
+
+    [Fact]
+    public async Task A_jam_blocks_sales_until_the_operator_resolves_the_incident_with_RI()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+        till.Simulator.Faults.JamAfterItems = 0;
+
+        var payout = await till.StartAsync($"{till.Machine}/payouts", new { requestId = "T-9601", amount = 500, @operator = Till.Manager });
+        Assert.Equal("failed", (await till.SettledAsync(payout)).GetProperty("outcome").GetString());
+        await till.WaitForStatusAsync("error");
+        var sale = await till.PostAsync($"{till.Machine}/charges", new { requestId = "T-9602", amount = 500 });
+        Assert.Equal("machine_error", (await sale.Content.ReadFromJsonAsync<JsonElement>(Till.Ct)).GetProperty("code").GetString());
+        var nothing = await till.PostAsync($"{till.Machine}/incidents/resolve", new { @operator = Till.Manager });
+        Assert.Equal(HttpStatusCode.BadRequest, nothing.StatusCode);
+
+        var resolved = await till.PostAsync($"{till.Machine}/incidents/resolve", new { accountingMismatch = true, @operator = Till.Manager });
+
+        Assert.Equal(HttpStatusCode.OK, resolved.StatusCode);
+        Assert.Equal(["#RI#0#1#2#"], till.Simulator.Received.Where(f => f.StartsWith("#RI#", StringComparison.Ordinal)));
+        await till.WaitForStatusAsync("ready");
+        Assert.Equal(0, till.Sent("C"));
     }
 }

@@ -110,4 +110,40 @@ public sealed class RecoveryTests(EdgeFixture fixture)
         Assert.Contains("fidpass_cash_machines_online", metrics, StringComparison.Ordinal);
         Assert.Contains("fidpass_cash_machine_status_changes", metrics, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_cash_machine_status_gauge_is_1_while_ready_and_0_once_offline_with_one_series_per_machine()
+    {
+        await using var till = await Till.OpenAsync(fixture);
+        var machine = $"machine_id=\"{till.MachineId}\"";
+
+        var ready = await Eventually.Get(() => StatusSeriesAsync(till, machine), s => s.Count == 1 && s[0].Value == 1, what: "gauge 1");
+        Assert.Contains($"merchant=\"{till.Slug}\"", ready[0].Labels, StringComparison.Ordinal);
+        Assert.Contains("status=\"ready\"", ready[0].Labels, StringComparison.Ordinal);
+
+        // The Connector stops: the same machine now reads 0, offline, and no stale "ready" series is left.
+        till.Simulator.StopListening();
+        await till.WaitForStatusAsync("offline");
+        var offline = await Eventually.Get(() => StatusSeriesAsync(till, machine), s => s.Count == 1 && s[0].Value == 0, what: "gauge 0");
+        Assert.Contains("status=\"offline\"", offline[0].Labels, StringComparison.Ordinal);
+
+        await till.Simulator.StartListeningAsync();
+        await till.WaitForStatusAsync("ready");
+        await Eventually.Get(() => StatusSeriesAsync(till, machine), s => s.Count == 1 && s[0].Value == 1, what: "gauge back to 1");
+    }
+
+    /// <summary><c>fidpass_cash_machine_status{…}</c> lines of one machine in a <c>/metrics</c> scrape.</summary>
+    private static async Task<List<(string Labels, double Value)>> StatusSeriesAsync(Till till, string machine)
+    {
+        var scrape = await till.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative), Till.Ct);
+        return scrape.Split('\n')
+            .Where(l => l.StartsWith("fidpass_cash_machine_status{", StringComparison.Ordinal) && l.Contains(machine, StringComparison.Ordinal))
+            .Select(l =>
+            {
+                var close = l.IndexOf('}', StringComparison.Ordinal);
+                var value = l[(close + 1)..].Trim().Split(' ')[0];
+                return (l[..(close + 1)], double.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+            })
+            .ToList();
+    }
 }

@@ -261,4 +261,33 @@ public sealed class SimulatorContractTests
             Assert.Equal("#0##", errors);
         }
     }
+
+    [Fact]
+    public async Task Dispense_by_denomination_maintenance_closure_and_incidents_answer_in_the_spec_shapes()
+    {
+        var (sim, client) = await ReadyAsync(prepare: s => s.Machine.SetCount(2000, 1));
+        await using (sim)
+        await using (client)
+        {
+            Assert.Equal("#WR:LEVEL#;2000:1#", await client.AskAsync("#U#;2000:3#0#0#0#", 3));
+            Assert.Equal("#ER:GENERIC#;2000:0#", await client.AskAsync("#U#;2000:1#0#0#0#", 3));
+            Assert.Equal("#ER:BAD_DATA#", await client.AskAsync("#U2#;1000:1#2#0#0#", 2));
+            // The one note paid out counts towards the maintenance interval.
+            Assert.Equal("#0#4999#", await client.AskAsync("#W#0#", 3));
+            Assert.Equal("#ER:BAD_DATA#0#0#0#", await client.AskAsync("#F#2#", 5));
+            var total = sim.Machine.RecyclersTotal + sim.Machine.StackerTotal;
+            Assert.Equal($"#0#{total}#{total}#0#0#0#0#", await client.AskAsync("#RI#0#1#2#", 8));
+
+            await client.WriteAsync("#F#1#");
+            await Eventually.True(() => Task.FromResult(sim.State == SimulatorState.Closing));
+            Assert.Equal("#ER:BUSY#", await client.AskAsync("#T#", 2));
+            Assert.True(sim.CloseDay(added: 500, withdrawn: 1000));
+            Assert.Equal($"#0#{total}#500#{total - 500}#", await client.ReadAsync(5));
+
+            // Complete emptying pays out every recycler; K then reports the coins at zero.
+            var recyclers = sim.Machine.RecyclersTotal;
+            Assert.Equal($"#0#{recyclers}#", await client.AskAsync("#V#1#", 3));
+            Assert.Equal("#0#0#0#", await client.AskAsync("#K#2#", 4));
+        }
+    }
 }

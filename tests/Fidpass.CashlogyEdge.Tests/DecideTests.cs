@@ -110,4 +110,34 @@ public sealed class DecideTests
         Assert.NotEqual(Decide.OperationId(machine, "T-42"), Decide.OperationId(Guid.NewGuid(), "T-42"));
         Assert.NotEqual(Decide.OperationId(machine, "T-42"), Decide.OperationId(machine, "T-43"));
     }
+
+    private static CashOperation Dispensation(long amount, string list, string destination) =>
+        CashOperation.Create(new CashOperationRequested(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), OperationKind.Dispensation, "U-1", amount, "eur",
+            ChargeFlow.Express, false, false, null, null, null, null, Now, "manager", "U-12", list, destination));
+
+    [Fact]
+    public void A_dispensation_short_of_one_value_records_only_what_left_the_machine()
+    {
+        var settled = Decide.Dispensation(Dispensation(6300, "100:3;2000:3", "outlet"), Reply("#WR:LEVEL#100:3;2000:1#", CommandCatalog.DispenseDenominations), Now);
+
+        Assert.Equal((Outcome.PartiallyPaid, 2300L, 4000L), (settled.Outcome, settled.Dispensed, settled.Shortfall));
+        Assert.Equal("100:3;2000:1", settled.DispensedList);
+    }
+
+    [Fact]
+    public void A_dispensation_refused_for_a_missing_safe_box_moves_nothing()
+    {
+        var settled = Decide.Dispensation(Dispensation(1000, ";1000:1", "safebox"), Reply("#ER:BAD_DATA#", CommandCatalog.DispenseDenominations2), Now);
+
+        Assert.Equal((Outcome.Rejected, 0L, 0L), (settled.Outcome, settled.Dispensed, settled.Shortfall));
+        Assert.Contains("coffre", settled.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void What_a_close_of_day_took_out_is_before_plus_added_minus_after()
+    {
+        var figures = ClosureFigures.From(Reply("#0#546247#5000#351247#", CommandCatalog.CloseDay));
+
+        Assert.Equal((546247L, 5000L, 351247L, 200000L), (figures.Before, figures.Added, figures.After, figures.Withdrawn));
+    }
 }

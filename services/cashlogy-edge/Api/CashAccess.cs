@@ -111,6 +111,52 @@ public static partial class CashAccess
     public static bool OptionalBool(JsonElement body, string name) =>
         body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.True;
 
+    /// <summary>
+    /// Back-office operations (menu <c>#G#</c>, float, stacker, close of day, dispense by denomination,
+    /// payout outside a sale, maintenance, reset) are for the roles the machine allows (spec 5.5 item 7).
+    /// The merchant's own dashboard token or web session may always; a till's integration key says which
+    /// of its users asks (<c>operator.role</c>, <c>operator.id</c>): the till authenticates its cashiers,
+    /// Fidpass applies the merchant's rule and journals who did it.
+    /// </summary>
+    public static bool TryAuthorizeBackOffice(GatewayIdentity identity, JsonElement body, Machine machine, out OperatorInfo? who, out IResult? problem)
+    {
+        problem = null;
+        who = null;
+        if (identity.CredentialKind is GatewayIdentity.DashboardToken or GatewayIdentity.Session)
+        {
+            who = new OperatorInfo(identity.CredentialKind, null);
+            return true;
+        }
+
+        var allowed = machine.AllowedBackOfficeRoles;
+        var roles = string.Join(", ", allowed);
+        JsonElement op = default;
+        var role = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("operator", out op) ? OptionalString(op, "role") : null;
+        if (string.IsNullOrEmpty(role))
+        {
+            problem = ApiProblems.Problem(403, "operator_role_required",
+                $"Opération de back-office réservée aux rôles : {roles}. Indiquez « operator.role » du caissier connecté. Rien n'a été envoyé.");
+            return false;
+        }
+
+        var id = OptionalString(op, "id");
+        if (!IsSafe(role) || (id is not null && !IsSafe(id)))
+        {
+            problem = ApiProblems.Problem(400, "invalid_operator", "« operator » : { \"id\", \"role\" }, 1 à 64 caractères parmi lettres, chiffres, « . _ : - ».");
+            return false;
+        }
+
+        if (!allowed.Contains(role, StringComparer.OrdinalIgnoreCase))
+        {
+            problem = ApiProblems.Problem(403, "operator_role_forbidden",
+                $"Le rôle « {role} » ne peut pas faire cette opération sur cette machine (rôles autorisés : {roles}). Rien n'a été envoyé.");
+            return false;
+        }
+
+        who = new OperatorInfo(role, id);
+        return true;
+    }
+
     public static IResult InvalidJson() => ApiProblems.Problem(400, "invalid_json", "Le corps de la requête doit être un objet JSON valide.");
 
     public static bool IsSafe(string text) => SafeText().IsMatch(text);
@@ -118,6 +164,9 @@ public static partial class CashAccess
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]
     private static partial Regex SafeText();
 }
+
+/// <summary>Who ran a back-office operation: the till's role and user id, or the merchant's own credential kind.</summary>
+public sealed record OperatorInfo(string Role, string? Id);
 
 /// <summary>
 /// The request body read by the endpoint itself, so a malformed or missing body becomes our own

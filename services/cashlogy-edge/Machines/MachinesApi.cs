@@ -26,10 +26,14 @@ public static class MachinesApi
         group.MapGet("/{machineId:guid}/totals", TotalsAsync).WithSummary("Totaux en caisse (recycleurs, stacker), en centimes.");
         group.MapGet("/{machineId:guid}/inventory", InventoryAsync).WithSummary("Inventaire par valeur (pièces et billets).");
         group.MapGet("/{machineId:guid}/levels", LevelsAsync).WithSummary("Niveaux par valeur (vide, presque vide, plein…).");
+        group.MapPost("/{machineId:guid}/incidents/resolve", ResolveIncidentsAsync)
+            .WithSummary("Résout les incidents (#RI#) : auto-protection et/ou écart de caisse, après intervention sur la machine.");
+        group.MapPost("/{machineId:guid}/maintenance", MaintenanceAsync)
+            .WithSummary("Entretien : remet à zéro le compteur de maintenance (reset) ou enregistre un nettoyage des courroies (cleaning), #W#.");
         return app;
     }
 
-    private sealed record MachineInput(string Name, string Host, int Port, string TillCode, MachineMode Mode);
+    private sealed record MachineInput(string Name, string Host, int Port, string TillCode, MachineMode Mode, IReadOnlyList<string>? BackOfficeRoles);
 
     private static bool TryRead(JsonElement body, out MachineInput input, out IResult? problem)
     {
@@ -71,7 +75,33 @@ public static class MachinesApi
             return false;
         }
 
-        input = new MachineInput(name, host, port, till, mode);
+        if (!TryRoles(body, out var roles))
+        {
+            problem = ApiProblems.Problem(400, "invalid_back_office_roles",
+                "« backOfficeRoles » : une liste de 1 à 10 rôles de la caisse (lettres, chiffres, « . _ : - », 32 caractères au plus).");
+            return false;
+        }
+
+        input = new MachineInput(name, host, port, till, mode, roles);
+        return true;
+    }
+
+    /// <summary>Absent: the default roles; present: a non-empty list of role names as the till spells them.</summary>
+    private static bool TryRoles(JsonElement body, out IReadOnlyList<string>? roles)
+    {
+        roles = null;
+        if (!body.TryGetProperty("backOfficeRoles", out var value))
+        {
+            return true;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() is 0 or > 10 ||
+            value.EnumerateArray().Any(r => r.ValueKind != JsonValueKind.String || r.GetString()!.Length > 32 || !CashAccess.IsSafe(r.GetString()!)))
+        {
+            return false;
+        }
+
+        roles = value.EnumerateArray().Select(r => r.GetString()!).Distinct(StringComparer.Ordinal).ToList();
         return true;
     }
 
@@ -84,12 +114,21 @@ public static class MachinesApi
         tillCode = machine.TillCode,
         mode = machine.Mode.ToString().ToLowerInvariant(),
         currency = machine.Currency,
+        backOfficeRoles = machine.AllowedBackOfficeRoles,
         status = (session?.Status ?? SessionStatus.Offline).ToString().ToLowerInvariant(),
         statusDetail = session?.StatusDetail,
         version = session?.Version,
         lastSeen = session?.LastSeen,
         errors = session?.Errors.Select(e => new { code = e.Code, warning = e.IsWarning, title = e.Title, message = e.Message }),
         activeOperation = session?.ActiveOperation,
+        maintenance = session?.MaintenanceNotesLeft is { } left
+            ? new
+            {
+                notesLeft = left,
+                due = session.MaintenanceDue,
+                detail = session.MaintenanceDue ? $"Maintenance préventive à faire : encore {left} billets avant l'entretien des courroies." : null,
+            }
+            : null,
     };
 
     private static async Task<IResult> ListAsync(string slug, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct)
@@ -122,7 +161,8 @@ public static class MachinesApi
             return problem!;
         }
 
-        var machine = new Machine(Guid.NewGuid(), identity.MerchantId, settings.Name, settings.Host, settings.Port, settings.TillCode, settings.Mode, "eur", DateTimeOffset.UtcNow);
+        var machine = new Machine(Guid.NewGuid(), identity.MerchantId, settings.Name, settings.Host, settings.Port, settings.TillCode, settings.Mode, "eur", DateTimeOffset.UtcNow,
+            slug, settings.BackOfficeRoles);
         session.Store(machine);
         await session.SaveChangesAsync(ct);
         var connector = sessions.Open(machine);
@@ -169,7 +209,16 @@ public static class MachinesApi
             return ApiProblems.Problem(409, "machine_busy", "Une opération est en cours sur cette machine.");
         }
 
-        var updated = machine with { Name = settings.Name, Host = settings.Host, Port = settings.Port, TillCode = settings.TillCode, Mode = settings.Mode };
+        var updated = machine with
+        {
+            Name = settings.Name,
+            Host = settings.Host,
+            Port = settings.Port,
+            TillCode = settings.TillCode,
+            Mode = settings.Mode,
+            MerchantSlug = slug,
+            BackOfficeRoles = settings.BackOfficeRoles ?? machine.BackOfficeRoles,
+        };
         session.Store(updated);
         await session.SaveChangesAsync(ct);
         if (updated.Host != machine.Host || updated.Port != machine.Port)
@@ -216,9 +265,15 @@ public static class MachinesApi
             });
         }, ct);
 
-    private static async Task<IResult> RecoverAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct) =>
+    private static async Task<IResult> RecoverAsync(string slug, Guid machineId, HttpRequest request, JsonBody input, IQuerySession session, MachineSessions sessions,
+        CancellationToken ct) =>
         await WithSessionAsync(slug, machineId, request, session, sessions, async (machine, connector) =>
         {
+            if (!CashAccess.TryAuthorizeBackOffice(GatewayIdentity.From(request)!, input.IsObject ? input.Value : default, machine, out _, out var refused))
+            {
+                return refused!;
+            }
+
             var reset = await connector.RecoverAsync(QueryWait, ct);
             return reset.IsSuccess
                 ? Results.Ok(View(machine, connector))
@@ -282,6 +337,107 @@ public static class MachinesApi
                 warning = levels.Any(l => l.State != 0),
             });
         }, ct);
+
+    private static async Task<IResult> MaintenanceAsync(string slug, Guid machineId, HttpRequest request, JsonBody input, IQuerySession session,
+        MachineSessions sessions, CancellationToken ct)
+    {
+        if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
+        {
+            return problem!;
+        }
+
+        if (!input.IsObject)
+        {
+            return CashAccess.InvalidJson();
+        }
+
+        var action = CashAccess.OptionalString(input.Value, "action") switch
+        {
+            "reset" => "1",
+            "cleaning" => "2",
+            _ => null,
+        };
+        if (action is null)
+        {
+            return ApiProblems.Problem(400, "invalid_maintenance_action", "« action » vaut reset (compteur remis à zéro) ou cleaning (nettoyage des courroies).");
+        }
+
+        if (await CashAccess.FindMachineAsync(session, identity, machineId, ct) is not { } machine)
+        {
+            return CashAccess.MachineNotFound();
+        }
+
+        if (!CashAccess.TryAuthorizeBackOffice(identity, input.Value, machine, out _, out problem))
+        {
+            return problem!;
+        }
+
+        return await WithSessionAsync(slug, machineId, request, session, sessions, async (_, connector) =>
+        {
+            var reply = await connector.CheckMaintenanceAsync(QueryWait, ct, action);
+            return reply.IsSuccess ? Results.Ok(View(machine, connector)) : MachineRefused(reply);
+        }, ct);
+    }
+
+    /// <summary>
+    /// After a jam or a note stuck at the inlet the machine stays in self-protection or reports an
+    /// accounting mismatch until the operator clears it (<c>#RI#</c>); the reply carries the machine's figures.
+    /// </summary>
+    private static async Task<IResult> ResolveIncidentsAsync(string slug, Guid machineId, HttpRequest request, JsonBody input, IQuerySession session,
+        MachineSessions sessions, CancellationToken ct)
+    {
+        if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
+        {
+            return problem!;
+        }
+
+        if (!input.IsObject)
+        {
+            return CashAccess.InvalidJson();
+        }
+
+        var selfProtection = CashAccess.OptionalBool(input.Value, "selfProtection");
+        var mismatch = CashAccess.OptionalBool(input.Value, "accountingMismatch");
+        if (!selfProtection && !mismatch)
+        {
+            return ApiProblems.Problem(400, "nothing_to_resolve", "Indiquez « selfProtection » et/ou « accountingMismatch » à true.");
+        }
+
+        if (await CashAccess.FindMachineAsync(session, identity, machineId, ct) is not { } machine)
+        {
+            return CashAccess.MachineNotFound();
+        }
+
+        if (!CashAccess.TryAuthorizeBackOffice(identity, input.Value, machine, out _, out problem))
+        {
+            return problem!;
+        }
+
+        return await WithSessionAsync(slug, machineId, request, session, sessions, async (_, connector) =>
+        {
+            if (connector.ActiveOperation is not null)
+            {
+                return ApiProblems.Problem(409, "machine_busy", "Une opération est en cours sur cette machine.");
+            }
+
+            var reply = await connector.SendAsync(CommandCatalog.ResolveIncidents, [selfProtection ? "1" : "0", mismatch ? "1" : "0", "2"], ct, waitForTurn: QueryWait);
+            if (!reply.IsSuccess)
+            {
+                return MachineRefused(reply);
+            }
+
+            return Results.Ok(new
+            {
+                before = reply.Cents(0),
+                after = reply.Cents(1),
+                inserted = reply.Cents(2),
+                dispensed = reply.Cents(3),
+                pending = reply.Cents(4),
+                mismatch = reply.Cents(5),
+                currency = "eur",
+            });
+        }, ct);
+    }
 
     private static IResult MachineRefused(CashlogyReply reply) => reply.Code == CashlogyReply.Busy
         ? ApiProblems.Problem(409, "machine_busy", "La machine est occupée.")

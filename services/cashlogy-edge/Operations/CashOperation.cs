@@ -11,6 +11,12 @@ public enum OperationKind
 
     /// <summary>Load change into the machine (<c>#A#2#</c>, headless): the operator inserts coins/notes, the till says when it is done.</summary>
     AddFloat,
+
+    /// <summary>Close of day (<c>#F#1#</c>, Connector screen): the operator leaves the float and takes the rest; counts before and after are recorded.</summary>
+    CloseDay,
+
+    /// <summary>Dispense given coins/notes (<c>#U#</c>/<c>#U2#</c>): to the outlet, or notes moved to the stacker.</summary>
+    Dispensation,
 }
 
 /// <summary>Express = Connector screens (<c>#C#</c>); Headless = the till's own UI (<c>#B#</c>/<c>#Q#</c>/<c>#J#</c> then <c>#P#</c> for change).</summary>
@@ -51,7 +57,16 @@ public enum Outcome
 public sealed record CashOperationRequested(
     Guid OperationId, Guid MerchantId, Guid MachineId, OperationKind Kind, string RequestId, long Amount, string Currency,
     ChargeFlow Flow, bool AllowPartial, bool CoinsOnly, Guid? MemberId, string? BasketReference,
-    Guid? SaleOperationId, string? SalePaymentId, DateTimeOffset RequestedAt);
+    Guid? SaleOperationId, string? SalePaymentId, DateTimeOffset RequestedAt,
+    string? OperatorRole = null, string? OperatorId = null, string? Denominations = null, string? Destination = null);
+
+/// <summary>The machine's own count (<c>#T#</c> and <c>#Y#</c>) at a moment of an operation (close of day: before and after).</summary>
+public sealed record CashCount(long Recyclers, long Stacker, string RecyclerList, string StackerList)
+{
+    public long Total => Recyclers + Stacker;
+}
+
+public sealed record CashCountRecorded(Guid OperationId, string Moment, CashCount Count, DateTimeOffset At);
 
 /// <summary>Written before the bytes leave: with the inventory snapshot that lets a lost reply be reconciled.</summary>
 public sealed record CashCommandSent(Guid OperationId, string Frame, long? TotalBefore, DateTimeOffset SentAt);
@@ -68,7 +83,7 @@ public sealed record CashOperationSettled(
     Guid OperationId, Guid MerchantId, Guid MachineId, OperationKind Kind, Outcome Outcome, string ResultCode,
     long Inserted, long Returned, long Manual, long ChangeAdded, long Dispensed, long Collected, long Shortfall,
     bool LevelWarning, bool Reconciled, string? Detail, Guid? MemberId, string? BasketReference, string? SalePaymentId,
-    string Currency, DateTimeOffset SettledAt);
+    string Currency, DateTimeOffset SettledAt, string? DispensedList = null);
 
 /// <summary>Immutable state of one cash operation, folded from its events (inline snapshot, queryable).</summary>
 public sealed record CashOperation
@@ -93,6 +108,17 @@ public sealed record CashOperation
     public string? UnknownReason { get; init; }
     public CashOperationSettled? Result { get; init; }
     public DateTimeOffset RequestedAt { get; init; }
+    public string? OperatorRole { get; init; }
+    public string? OperatorId { get; init; }
+
+    /// <summary>Dispensation: the coins/notes asked for, in the Connector's <c>coins;notes</c> format.</summary>
+    public string? Denominations { get; init; }
+
+    /// <summary>Dispensation: outlet, stacker or safebox.</summary>
+    public string? Destination { get; init; }
+
+    public CashCount? CountBefore { get; init; }
+    public CashCount? CountAfter { get; init; }
 
     public bool IsSettled => Status == OperationStatus.Settled;
 
@@ -114,7 +140,13 @@ public sealed record CashOperation
         SalePaymentId = e.SalePaymentId,
         Status = OperationStatus.Requested,
         RequestedAt = e.RequestedAt,
+        OperatorRole = e.OperatorRole,
+        OperatorId = e.OperatorId,
+        Denominations = e.Denominations,
+        Destination = e.Destination,
     };
+
+    public CashOperation Apply(CashCountRecorded e) => e.Moment == "before" ? this with { CountBefore = e.Count } : this with { CountAfter = e.Count };
 
     public CashOperation Apply(CashCommandSent e) => this with
     {

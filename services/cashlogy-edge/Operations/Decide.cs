@@ -79,6 +79,33 @@ public static class Decide
     }
 
     /// <summary>
+    /// <c>#U#</c> reply → outcome: the list really dispensed (or moved to the stacker) against the one asked
+    /// for. <c>ER:GENERIC</c> with zeros = nothing left the machine.
+    /// </summary>
+    public static CashOperationSettled Dispensation(CashOperation op, CashlogyReply reply, DateTimeOffset now)
+    {
+        var given = reply.IsRejection ? new DenominationList([], new Dictionary<string, long>()) : DenominationList.Parse(reply.Text(0));
+        var paid = given.TotalCents;
+        var where = op.Destination switch
+        {
+            "stacker" => "déplacés vers le stacker",
+            "safebox" => "déplacés vers le coffre",
+            _ => "sortis",
+        };
+        (Outcome outcome, string detail) = reply.Code switch
+        {
+            CashlogyReply.Busy or CashlogyReply.Illegal or CashlogyReply.BadData => (Outcome.Rejected,
+                reply.Code == CashlogyReply.BadData && op.Destination == "safebox" ? "Cette machine n'a pas de coffre. Rien n'a bougé." : RejectionDetail(reply.Code)),
+            _ when paid >= op.Amount && paid > 0 => (Outcome.Completed, $"{Euros(paid)} {where}."),
+            _ when paid > 0 => (Outcome.PartiallyPaid, $"Seulement {Euros(paid)} {where} sur {Euros(op.Amount)} : une valeur manquait."),
+            _ => (Outcome.Failed, $"Rien n'a été {(op.Destination is "stacker" or "safebox" ? "déplacé" : "sorti")} : la machine n'avait pas ces valeurs ou a signalé une erreur."),
+        };
+        return new CashOperationSettled(op.Id, op.MerchantId, op.MachineId, op.Kind, outcome, reply.Code, 0, 0, 0, 0,
+            outcome == Outcome.Rejected ? 0 : paid, 0, outcome == Outcome.Rejected ? 0 : Math.Max(0, op.Amount - paid), reply.IsLevelWarning, false, detail,
+            null, null, null, op.Currency, now, outcome == Outcome.Rejected ? null : given.Format());
+    }
+
+    /// <summary>
     /// A lost reply, settled from the inventory totals before and after (spec 5.1 "Reconciler"): the
     /// machine is the only place money moves, so the difference is what the operation did. Anything
     /// that is not a clean "all" or "nothing" needs a person.

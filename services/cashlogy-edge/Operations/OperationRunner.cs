@@ -43,6 +43,8 @@ public sealed class OperationRunner(IDocumentStore store, MachineSessions sessio
                 OperationKind.Payout => await PayoutAsync(session, op, Journal),
                 OperationKind.CollectStacker => await CollectStackerAsync(session, op, Journal),
                 OperationKind.AddFloat => await AddFloatAsync(session, op, Journal),
+                OperationKind.CloseDay => await CloseDayAsync(session, op, Journal),
+                OperationKind.Dispensation => await DispenseDenominationsAsync(session, op, Journal),
                 _ => await BackOfficeAsync(session, op, Journal),
             };
             await SettleAsync(operationId, outcome);
@@ -194,6 +196,63 @@ public sealed class OperationRunner(IDocumentStore store, MachineSessions sessio
         var outcome = reply.IsSuccess ? Outcome.Completed : reply.IsRejection ? Outcome.Rejected : reply.Code == CashlogyReply.Cancelled ? Outcome.Cancelled : Outcome.Failed;
         return new CashOperationSettled(op.Id, op.MerchantId, op.MachineId, op.Kind, outcome, reply.Code, f.Inserted, f.Returned, 0, 0, 0, 0, 0,
             reply.IsLevelWarning, false, $"Caisse avant {Decide.Euros(f.Before)}, après {Decide.Euros(f.After)}.", null, null, null, op.Currency, DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>The machine's own count: <c>#T#</c> totals and <c>#Y#</c> per denomination; null when it does not answer them.</summary>
+    private static async Task<CashCount?> CountAsync(ConnectorSession session)
+    {
+        var totals = await session.SendAsync(CommandCatalog.Totals, [], CancellationToken.None);
+        var inventory = await session.SendAsync(CommandCatalog.Inventory, [], CancellationToken.None);
+        return totals.IsSuccess && inventory.IsSuccess
+            ? new CashCount(totals.Cents(0), totals.Cents(1), inventory.Text(0), inventory.Text(1))
+            : null;
+    }
+
+    /// <summary>
+    /// Close of day on the Connector screen (<c>#F#1#</c>): the operator takes the day's cash and leaves
+    /// the float. The machine's count before and after (<c>#T#</c>, <c>#Y#</c>) is journaled with the
+    /// operation, so the till's cash session holds the machine's own figures.
+    /// </summary>
+    private async Task<CashOperationSettled> CloseDayAsync(ConnectorSession session, CashOperation op, Func<string, long?, Task> journal)
+    {
+        var before = await CountAsync(session);
+        if (before is not null)
+        {
+            await AppendAsync(op.Id, new CashCountRecorded(op.Id, "before", before, DateTimeOffset.UtcNow));
+        }
+
+        var reply = await session.SendAsync(CommandCatalog.CloseDay, ["1"], CancellationToken.None, frame => journal(frame, before?.Total));
+        var f = ClosureFigures.From(reply);
+        if (!reply.IsRejection && await CountAsync(session) is { } after)
+        {
+            await AppendAsync(op.Id, new CashCountRecorded(op.Id, "after", after, DateTimeOffset.UtcNow));
+        }
+
+        var outcome = reply.IsSuccess ? Outcome.Completed : reply.IsRejection ? Outcome.Rejected : reply.Code == CashlogyReply.Cancelled ? Outcome.Cancelled : Outcome.Failed;
+        var detail = outcome switch
+        {
+            Outcome.Completed => $"Clôture : caisse avant {Decide.Euros(f.Before)}, ajouté {Decide.Euros(f.Added)}, retiré {Decide.Euros(f.Withdrawn)}, après {Decide.Euros(f.After)}.",
+            Outcome.Rejected => Decide.RejectionDetail(reply.Code),
+            Outcome.Cancelled => "Clôture annulée sur la machine.",
+            _ => "La machine a signalé une erreur pendant la clôture (ER:GENERIC) : recomptez la caisse.",
+        };
+        return new CashOperationSettled(op.Id, op.MerchantId, op.MachineId, op.Kind, outcome, reply.Code, f.Added, 0, 0, f.Added,
+            outcome == Outcome.Completed ? f.Withdrawn : 0, 0, 0, reply.IsLevelWarning, false, detail, null, null, null, op.Currency, DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>
+    /// Given coins/notes (<c>#U#list#notes_to_stacker#0#0#</c>, or <c>#U2#list#2#0#0#</c> for the safe box);
+    /// the reply lists what really left, <c>WR:LEVEL</c> when a denomination was missing.
+    /// </summary>
+    private static async Task<CashOperationSettled> DispenseDenominationsAsync(ConnectorSession session, CashOperation op, Func<string, long?, Task> journal)
+    {
+        var before = await TotalAsync(session);
+        var list = op.Denominations ?? ";";
+        var reply = op.Destination == "safebox"
+            ? await session.SendAsync(CommandCatalog.DispenseDenominations2, [list, "2", "0", "0"], CancellationToken.None, frame => journal(frame, before))
+            : await session.SendAsync(CommandCatalog.DispenseDenominations, [list, op.Destination == "stacker" ? "1" : "0", "0", "0"], CancellationToken.None,
+                frame => journal(frame, before));
+        return Decide.Dispensation(op, reply, DateTimeOffset.UtcNow);
     }
 
     /// <summary>

@@ -24,6 +24,9 @@ public static class OperationsApi
         machines.MapPost("/back-office", BackOfficeAsync).WithSummary("Ouvre le menu back-office du Connector sur la machine.");
         machines.MapPost("/floats", AddFloatAsync).WithSummary("Ajoute de la monnaie (fonds de caisse) sans écran : terminez avec …/operations/{id}/finish.");
         machines.MapPost("/stacker-collections", CollectStackerAsync).WithSummary("Vide le stacker (billets non recyclables) et enregistre le montant retiré.");
+        machines.MapPost("/closures", CloseDayAsync).WithSummary("Clôture de caisse (#F#, écran du Connector) : comptages avant et après enregistrés.");
+        machines.MapPost("/dispensations", DispenseDenominationsAsync)
+            .WithSummary("Sort des pièces/billets précis (#U#) : vers la sortie, ou billets déplacés vers le stacker.");
         var operations = app.MapGroup("/api/v1/merchants/{slug}/cash/operations/{operationId:guid}").WithTags("Cash operations");
         operations.MapGet("/", GetAsync).WithSummary("État d'une opération, avec la progression et les montants de la machine.");
         operations.MapPost("/finish", FinishAsync).WithSummary("Termine un ajout de monnaie en cours.");
@@ -124,8 +127,16 @@ public static class OperationsApi
             salePaymentId = sale.PaymentId;
         }
 
+        // A refund is bounded by its sale; cash out of the drawer without a sale is a back-office act.
+        OperatorInfo? who = null;
+        if (saleId is null && !CashAccess.TryAuthorizeBackOffice(identity, body, machine, out who, out problem))
+        {
+            return problem!;
+        }
+
         var requested = new CashOperationRequested(Decide.OperationId(machine.Id, requestId), identity.MerchantId, machine.Id, OperationKind.Payout, requestId,
-            amount, machine.Currency, ChargeFlow.Headless, false, CashAccess.OptionalBool(body, "coinsOnly"), null, null, saleId, salePaymentId, DateTimeOffset.UtcNow);
+            amount, machine.Currency, ChargeFlow.Headless, false, CashAccess.OptionalBool(body, "coinsOnly"), null, null, saleId, salePaymentId, DateTimeOffset.UtcNow,
+            who?.Role, who?.Id);
         return await StartAsync(slug, requested, machine, session, sessions, runner, ct);
     }
 
@@ -141,8 +152,42 @@ public static class OperationsApi
         IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct) =>
         MachineOperationAsync(OperationKind.CollectStacker, slug, machineId, request, input, session, sessions, runner, ct);
 
-    private static async Task<IResult> MachineOperationAsync(OperationKind kind, string slug, Guid machineId, HttpRequest request, JsonBody input,
+    private static Task<IResult> CloseDayAsync(string slug, Guid machineId, HttpRequest request, JsonBody input,
+        IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct) =>
+        MachineOperationAsync(OperationKind.CloseDay, slug, machineId, request, input, session, sessions, runner, ct);
+
+    private static async Task<IResult> DispenseDenominationsAsync(string slug, Guid machineId, HttpRequest request, JsonBody input,
         IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct)
+    {
+        if (!CashAccess.TryReadCommand(request, slug, input, out var identity, out var body, out var requestId, out var problem))
+        {
+            return problem!;
+        }
+
+        if (!Denominations.TryRead(body, out var pieces, out var amount))
+        {
+            return ApiProblems.Problem(400, "invalid_denominations",
+                $"« denominations » : une liste de {{ \"value\", \"count\" }} (valeurs en centimes des pièces et billets en euros, nombres entiers > 0), total au plus {CashAccess.MaxAmount}.");
+        }
+
+        var destination = CashAccess.OptionalString(body, "destination") ?? "outlet";
+        if (destination is not ("outlet" or "stacker" or "safebox"))
+        {
+            return ApiProblems.Problem(400, "invalid_destination", "« destination » vaut outlet (sortie), stacker ou safebox (coffre).");
+        }
+
+        if (destination != "outlet" && pieces.Any(p => !p.IsNote))
+        {
+            return ApiProblems.Problem(400, "invalid_destination", "Seuls des billets peuvent aller au stacker ou au coffre.");
+        }
+
+        return await MachineOperationAsync(OperationKind.Dispensation, slug, machineId, request, input, session, sessions, runner, ct,
+            amount, Denominations.Format(pieces), destination);
+    }
+
+    private static async Task<IResult> MachineOperationAsync(OperationKind kind, string slug, Guid machineId, HttpRequest request, JsonBody input,
+        IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct,
+        long amount = 0, string? denominations = null, string? destination = null)
     {
         if (!CashAccess.TryReadCommand(request, slug, input, out var identity, out var body, out var requestId, out var problem))
         {
@@ -154,8 +199,14 @@ public static class OperationsApi
             return CashAccess.MachineNotFound();
         }
 
+        if (!CashAccess.TryAuthorizeBackOffice(identity, body, machine, out var who, out problem))
+        {
+            return problem!;
+        }
+
         var requested = new CashOperationRequested(Decide.OperationId(machine.Id, requestId), identity.MerchantId, machine.Id, kind, requestId,
-            0, machine.Currency, kind == OperationKind.AddFloat ? ChargeFlow.Headless : ChargeFlow.Express, false, false, null, null, null, null, DateTimeOffset.UtcNow);
+            amount, machine.Currency, kind == OperationKind.AddFloat ? ChargeFlow.Headless : ChargeFlow.Express, false, false, null, null, null, null, DateTimeOffset.UtcNow,
+            who?.Role, who?.Id, denominations, destination);
         return await StartAsync(slug, requested, machine, session, sessions, runner, ct);
     }
 
@@ -171,12 +222,18 @@ public static class OperationsApi
         }
 
         var connector = sessions.Get(machine.Id);
-        if (connector is null || !connector.IsReady || connector.Status != SessionStatus.Ready)
+        // A device error blocks sales and payouts, not the back office or the stacker collection that resolve it (spec 5.3).
+        var resolvesErrors = requested.Kind is OperationKind.BackOffice or OperationKind.CollectStacker;
+        if (connector is null || !connector.IsReady || !(connector.Status == SessionStatus.Ready || (resolvesErrors && connector.Status == SessionStatus.Error)))
         {
-            return ApiProblems.Problem(409, connector?.Status == SessionStatus.Error ? "machine_error" : connector?.Status == SessionStatus.Busy ? "machine_busy" : "machine_offline",
-                connector?.Status == SessionStatus.Error
-                    ? $"La machine signale une erreur : {connector.StatusDetail}. Rien n'a été envoyé."
-                    : "La machine n'est pas prête (Connector injoignable ou occupé). Rien n'a été envoyé.");
+            return connector?.Status switch
+            {
+                SessionStatus.Error => ApiProblems.Problem(409, "machine_error", $"La machine signale une erreur : {connector.StatusDetail}. Rien n'a été envoyé."),
+                SessionStatus.Busy => ApiProblems.Problem(409, "machine_busy", "La machine est occupée (un écran du Connector est ouvert). Rien n'a été envoyé."),
+                SessionStatus.Initializing => ApiProblems.Problem(409, "machine_initializing",
+                    "La machine s'initialise (jusqu'à une minute au premier démarrage). Rien n'a été envoyé : réessayez dans un instant."),
+                _ => ApiProblems.Problem(409, "machine_offline", "La machine n'est pas prête (CashlogyConnector injoignable). Rien n'a été envoyé."),
+            };
         }
 
         if (!connector.TryReserve(requested.OperationId))
@@ -211,7 +268,7 @@ public static class OperationsApi
     private static IResult Replay(CashOperation existing, CashOperationRequested requested, string location, MachineSessions sessions)
     {
         if (existing.Kind != requested.Kind || existing.Amount != requested.Amount || existing.MerchantId != requested.MerchantId ||
-            existing.SaleOperationId != requested.SaleOperationId)
+            existing.SaleOperationId != requested.SaleOperationId || existing.Denominations != requested.Denominations || existing.Destination != requested.Destination)
         {
             return ApiProblems.Problem(422, "request_id_reused", "Ce « requestId » a déjà servi pour une autre opération.");
         }
@@ -252,8 +309,23 @@ public static class OperationsApi
             saleOperationId = op.SaleOperationId,
             memberId = op.MemberId,
             basketReference = op.BasketReference,
+            @operator = op.OperatorRole is null ? null : new { role = op.OperatorRole, id = op.OperatorId },
+            denominations = op.Denominations is null ? null : Denominations.View(op.Denominations),
+            dispensedDenominations = r?.DispensedList is { } list ? Denominations.View(list) : null,
+            destination = op.Destination,
+            countBefore = CountView(op.CountBefore),
+            countAfter = CountView(op.CountAfter),
         };
     }
+
+    private static object? CountView(CashCount? count) => count is null ? null : new
+    {
+        recyclers = count.Recyclers,
+        stacker = count.Stacker,
+        total = count.Total,
+        recyclerDenominations = Denominations.View(count.RecyclerList),
+        stackerDenominations = Denominations.View(count.StackerList),
+    };
 
     private static async Task<IResult> GetAsync(string slug, Guid operationId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct)
     {

@@ -56,6 +56,18 @@ public static class CommandCatalog
     public static readonly CommandSpec Maintenance = new("W", Cents(1), TimeoutClass.Quick);
     public static readonly CommandSpec CollectStacker = new("S", Cents(1), TimeoutClass.Stacker, MovesMoney: true);
 
+    /// <summary><c>#RI#self_protection#accounting_mismatch#mode#</c>: <c>#0#before#after#in#out#pending#mismatch#</c>.</summary>
+    public static readonly CommandSpec ResolveIncidents = new("RI", Cents(6), TimeoutClass.Dispense);
+
+    /// <summary><c>#F#1#</c> closure / cash float (screen): <c>#0#total_before#added#total_after#</c>.</summary>
+    public static readonly CommandSpec CloseDay = new("F", Cents(3), TimeoutClass.Human, MovesMoney: true, Screen: true);
+
+    /// <summary><c>#U#coins;notes#notes_to_stacker#0#0#</c>: <c>#0#list_actually_dispensed#</c>.</summary>
+    public static readonly CommandSpec DispenseDenominations = new("U", Text(1), TimeoutClass.Dispense, MovesMoney: true);
+
+    /// <summary><c>#U2#list#dest#0#0#</c> (dest 0 outlet, 1 stacker, 2 safe box).</summary>
+    public static readonly CommandSpec DispenseDenominations2 = new("U2", Text(1), TimeoutClass.Dispense, MovesMoney: true);
+
     /// <summary><c>#?#code1,code2#rel#</c> answers one detail per code.</summary>
     public static CommandSpec ErrorDetails(int codes) => new("?", Text(codes), TimeoutClass.Quick);
 

@@ -54,6 +54,14 @@ public sealed record BackOfficeFigures(long Before, long After, long Inserted, l
         new(reply.Cents(0), reply.Cents(1), reply.Cents(2), reply.Cents(3), reply.Cents(4), reply.Cents(5));
 }
 
+/// <summary><c>#F#</c> close of day: total before, added by the operator, total after; what was taken out is before + added − after.</summary>
+public sealed record ClosureFigures(long Before, long Added, long After)
+{
+    public long Withdrawn => Before + Added - After;
+
+    public static ClosureFigures From(CashlogyReply reply) => new(reply.Cents(0), reply.Cents(1), reply.Cents(2));
+}
+
 /// <summary><c>#T#</c>: cents in the recyclers (can be paid out) and in the stacker.</summary>
 public sealed record CashTotals(long Recyclers, long Stacker)
 {

@@ -23,7 +23,8 @@ public sealed class ConnectorUnavailableException(string code, string message) :
 public sealed class ReplyLostException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>Where a session connects and how it behaves; <c>Cashlogy:*</c> configuration plus the machine's address.</summary>
-public sealed record SessionSettings(string Host, int Port, CashlogyTimeouts Timeouts, TimeSpan HealthPollInterval, TimeSpan ReconnectDelay, TimeSpan MaxReconnectDelay);
+public sealed record SessionSettings(string Host, int Port, CashlogyTimeouts Timeouts, TimeSpan HealthPollInterval, TimeSpan ReconnectDelay, TimeSpan MaxReconnectDelay,
+    TimeSpan MaintenanceCheckInterval);
 
 /// <summary>
 /// The one owner of the TCP connection to a CashlogyConnector (spec 5.1): strictly one command at a
@@ -48,6 +49,7 @@ public sealed class ConnectorSession : IAsyncDisposable
     private Task? _loop;
     private IReadOnlyList<string> _errorCodes = [];
     private bool _initPending;
+    private DateTimeOffset _nextMaintenanceCheck = DateTimeOffset.MinValue;
     private volatile bool _connectionReady;
 
     public ConnectorSession(Guid machineId, SessionSettings settings, ILogger logger, Func<SessionStatus, string?, Task> statusChanged, Func<ConnectorSession, Task> ready)
@@ -72,6 +74,14 @@ public sealed class ConnectorSession : IAsyncDisposable
     public IReadOnlyList<DeviceError> Errors { get; private set; } = [];
 
     public DateTimeOffset? LastSeen { get; private set; }
+
+    /// <summary>Notes the machine can still handle before its preventive maintenance (<c>#W#0#</c>), null until known or when the Connector has no <c>#W#</c>.</summary>
+    public long? MaintenanceNotesLeft { get; private set; }
+
+    /// <summary>The vendor's threshold: warn the merchant when fewer notes than this are left before maintenance.</summary>
+    public const long MaintenanceWarningBelow = 10;
+
+    public bool MaintenanceDue => MaintenanceNotesLeft is < MaintenanceWarningBelow;
 
     /// <summary>The money operation holding the machine (at most one; a second charge is refused before anything is sent).</summary>
     public Guid? ActiveOperation { get; private set; }
@@ -471,6 +481,33 @@ public sealed class ConnectorSession : IAsyncDisposable
         {
             await SetStatusAsync(SessionStatus.Ready, null);
         }
+
+        if (DateTimeOffset.UtcNow >= _nextMaintenanceCheck)
+        {
+            await CheckMaintenanceAsync(TimeSpan.Zero, stop);
+        }
+    }
+
+    /// <summary>
+    /// <c>#W#0#</c>, roughly hourly from the health loop (spec 2.7), or <c>#W#1#</c> / <c>#W#2#</c> when the
+    /// operator resets the counter or registers a belt cleaning. A Connector without <c>#W#</c> (it changed
+    /// in manual v2.3) leaves the figure unknown.
+    /// </summary>
+    public async Task<CashlogyReply> CheckMaintenanceAsync(TimeSpan waitForTurn, CancellationToken cancellationToken, string action = "0")
+    {
+        CashlogyReply reply;
+        try
+        {
+            reply = await SendAsync(CommandCatalog.Maintenance, [action], cancellationToken, waitForTurn: waitForTurn);
+        }
+        catch (ConnectorUnavailableException ex) when (ex.Code == "machine_busy" && action == "0")
+        {
+            return new CashlogyReply(CashlogyReply.Busy, []);
+        }
+
+        _nextMaintenanceCheck = DateTimeOffset.UtcNow + Settings.MaintenanceCheckInterval;
+        MaintenanceNotesLeft = reply.IsSuccess ? reply.Cents(0) : reply.IsRejection && reply.Code != CashlogyReply.Busy ? null : MaintenanceNotesLeft;
+        return reply;
     }
 
     private async Task SetStatusAsync(SessionStatus status, string? detail)

@@ -15,6 +15,9 @@ public sealed record CashlogyOptions
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan HeadlessPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How often the notes left before preventive maintenance are read (<c>#W#0#</c>, spec 2.7: hourly).</summary>
+    public TimeSpan MaintenanceCheckInterval { get; init; } = TimeSpan.FromHours(1);
     public CashlogyTimeouts Timeouts { get; init; } = new();
 }
 
@@ -30,19 +33,47 @@ public sealed class MachineSessions(IDocumentStore store, IServiceProvider servi
     private static readonly Meter Meter = new(Telemetry.FidpassSource);
     private static readonly Counter<long> StatusChanges = Meter.CreateCounter<long>("fidpass.cash.machine.status_changes", description: "Cash machine status changes, by new status.");
     private readonly ConcurrentDictionary<Guid, ConnectorSession> _sessions = new();
+    private readonly ConcurrentDictionary<Guid, Machine> _machines = new();
     private readonly ConcurrentDictionary<Guid, string> _published = new();
 
-    private readonly Meter _gauges = new(Telemetry.FidpassSource);
+    // The gauges are created once per process and read every live MachineSessions: one host per
+    // process in production, several in the integration tests, where a gauge owned by one host and
+    // disposed with it would silence the same metric of the others.
+    private static readonly ConcurrentDictionary<MachineSessions, byte> Live = new();
+    private static readonly Lazy<Meter> Gauges = new(() =>
+    {
+        var meter = new Meter(Telemetry.FidpassSource);
+        meter.CreateObservableGauge("fidpass.cash.machines.online", () => Live.Keys.Sum(s => s.CountOnline()), description: "Cash machines whose Connector is connected and ready.");
+        meter.CreateObservableGauge("fidpass.cash_machine.status", () => Live.Keys.SelectMany(s => s.MachineStatuses()), description: "1 when the machine's Connector is connected and ready, 0 otherwise.");
+        return meter;
+    });
 
     public CashlogyOptions Options { get; } = configuration.GetSection("Cashlogy").Get<CashlogyOptions>() ?? new CashlogyOptions();
 
     private int CountOnline() => _sessions.Values.Count(s => s.Status == SessionStatus.Ready);
 
+    /// <summary>
+    /// One point per machine: 1 connected and ready, 0 otherwise (offline, initialising, busy, in error),
+    /// labelled with the merchant's slug, the machine id and the current status (five values), as the
+    /// dashboards and alerts of docs/operations.md read it.
+    /// </summary>
+    private IEnumerable<Measurement<int>> MachineStatuses() =>
+        _sessions.Select(entry =>
+        {
+            var status = entry.Value.Status;
+            var merchant = _machines.TryGetValue(entry.Key, out var machine) ? machine.MerchantSlug ?? machine.MerchantId.ToString() : "";
+            return new Measurement<int>(status == SessionStatus.Ready ? 1 : 0,
+                new KeyValuePair<string, object?>("merchant", merchant),
+                new KeyValuePair<string, object?>("machine_id", entry.Key.ToString()),
+                new KeyValuePair<string, object?>("status", status.ToString().ToLowerInvariant()));
+        });
+
     public ConnectorSession? Get(Guid machineId) => _sessions.GetValueOrDefault(machineId);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _gauges.CreateObservableGauge("fidpass.cash.machines.online", CountOnline, description: "Cash machines whose Connector is connected and ready.");
+        Live.TryAdd(this, 0);
+        _ = Gauges.Value;
         await using var session = store.QuerySession();
         var machines = await session.Query<Machine>().ToListAsync(stoppingToken);
         foreach (var machine in machines)
@@ -53,9 +84,11 @@ public sealed class MachineSessions(IDocumentStore store, IServiceProvider servi
 
     public ConnectorSession Open(Machine machine)
     {
+        _machines[machine.Id] = machine;
         return _sessions.GetOrAdd(machine.Id, _ =>
         {
-            var settings = new SessionSettings(machine.Host, machine.Port, Options.Timeouts, Options.HealthPollInterval, Options.ReconnectDelay, Options.MaxReconnectDelay);
+            var settings = new SessionSettings(machine.Host, machine.Port, Options.Timeouts, Options.HealthPollInterval, Options.ReconnectDelay, Options.MaxReconnectDelay,
+                Options.MaintenanceCheckInterval);
             var created = new ConnectorSession(machine.Id, settings, logger,
                 (status, detail) => RecordStatusAsync(machine, status, detail),
                 ready => services.GetRequiredService<OperationRunner>().ReconcileAsync(ready, CancellationToken.None));
@@ -66,6 +99,7 @@ public sealed class MachineSessions(IDocumentStore store, IServiceProvider servi
 
     public async Task CloseAsync(Guid machineId)
     {
+        _machines.TryRemove(machineId, out _);
         if (_sessions.TryRemove(machineId, out var session))
         {
             await session.DisposeAsync();
@@ -110,6 +144,6 @@ public sealed class MachineSessions(IDocumentStore store, IServiceProvider servi
             await CloseAsync(id);
         }
 
-        _gauges.Dispose();
+        Live.TryRemove(this, out _);
     }
 }
