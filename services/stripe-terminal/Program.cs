@@ -14,6 +14,7 @@ builder.AddStripe();
 builder.AddFidpassMarten("stripe_terminal", opts =>
     {
         opts.Projections.Snapshot<CardPayment>(SnapshotLifecycle.Inline);
+        opts.Projections.Snapshot<ReaderState>(SnapshotLifecycle.Inline);
         opts.Schema.For<CardPayment>().Index(p => p.PaymentIntentId!);
         opts.Schema.For<TerminalReader>().Index(r => r.MerchantId);
         opts.Schema.For<TerminalLocation>().Index(l => l.MerchantId);
@@ -25,9 +26,12 @@ builder.AddFidpassMarten("stripe_terminal", opts =>
     {
         o.IncludeType<CardPaymentSucceeded>();
         o.IncludeType<CardRefunded>();
+        o.IncludeType<ReaderStatusRecorded>();
     });
 builder.AddFidpassMessaging("stripe_terminal", bus => bus.AddConsumers(typeof(StripeTerminalApi).Assembly));
 builder.Services.AddSingleton<CardPayments>();
+builder.Services.AddSingleton<ReaderStatuses>();
+builder.Services.AddHostedService<ReaderStatusMonitor>();
 if (builder.Configuration["Stripe:Follower"] is not "Disabled")
 {
     builder.Services.AddHostedService<PaymentFollower>();
@@ -36,7 +40,7 @@ if (builder.Configuration["Stripe:Follower"] is not "Disabled")
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapTerminalGroup().MapReadersApi().MapPaymentsApi();
+app.MapTerminalGroup().MapReadersApi().MapReaderDisplayApi().MapPaymentsApi();
 app.MapStripeWebhooks();
 
 app.Run();

@@ -277,13 +277,29 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
             return refused;
         }
 
+        static long? Integer(string? value) =>
+            long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+        var lines = new JsonArray();
+        for (var i = 0; call.Form.ContainsKey($"cart[line_items][{i}][description]"); i++)
+        {
+            lines.Add(new JsonObject
+            {
+                ["amount"] = Integer(call.Form.GetValueOrDefault($"cart[line_items][{i}][amount]")),
+                ["description"] = call.Form[$"cart[line_items][{i}][description]"],
+                ["quantity"] = Integer(call.Form.GetValueOrDefault($"cart[line_items][{i}][quantity]")),
+            });
+        }
+
         var cart = new JsonObject
         {
             ["currency"] = call.Form.GetValueOrDefault("cart[currency]"),
-            ["tax"] = long.TryParse(call.Form.GetValueOrDefault("cart[tax]"), out var tax) ? tax : null,
-            ["total"] = long.TryParse(call.Form.GetValueOrDefault("cart[total]"), out var total) ? total : 0,
-            ["line_items"] = new JsonArray(),
+            ["tax"] = Integer(call.Form.GetValueOrDefault("cart[tax]")),
+            ["total"] = Integer(call.Form.GetValueOrDefault("cart[total]")) ?? 0,
+            ["line_items"] = lines,
         };
+
+        // Like Stripe: a display replaces a payment that has not started (the PaymentIntent stays requires_payment_method).
         reader.Action = new ReaderAction { Type = "set_reader_display", Cart = cart };
         return FakeResponse.Ok(reader.ToJson());
     }

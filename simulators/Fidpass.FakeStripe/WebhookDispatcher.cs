@@ -107,13 +107,39 @@ public sealed class WebhookDispatcher(FakeStripeOptions options, TimeProvider cl
                 var copies = settings.Mode == "duplicate" ? 3 : 1;
                 for (var i = 0; i < copies; i++)
                 {
-                    await DeliverAsync(evt, settings, stoppingToken);
+                    if (await DeliverAsync(evt, settings, stoppingToken) is 0 or >= 500)
+                    {
+                        _ = RetryAsync(evt, settings, stoppingToken);
+                    }
                 }
             }
         }
     }
 
-    /// <summary>Sends one event now (also used to re-deliver an old event late).</summary>
+    /// <summary>
+    /// Like Stripe, an event the endpoint did not take (no answer in time, connection refused, 5xx) is
+    /// sent again later, with back-off, while the next events go on; Stripe keeps trying for days,
+    /// this fake for about half a minute (1, 2, 4, 8, 16 s).
+    /// </summary>
+    private async Task RetryAsync(JsonObject evt, WebhookSettings settings, CancellationToken stoppingToken)
+    {
+        try
+        {
+            for (var delay = 1; delay <= 16; delay *= 2)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(delay), stoppingToken);
+                if (await DeliverAsync(evt, settings, stoppingToken) is > 0 and < 500)
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Sends one event now (also used to re-deliver an old event late). 0 when it got no answer.</summary>
     public async Task<int> DeliverAsync(JsonObject evt, WebhookSettings settings, CancellationToken cancellationToken)
     {
         var target = Target ?? (string.IsNullOrWhiteSpace(options.WebhookUrl) ? null : new Uri(options.WebhookUrl));
@@ -151,8 +177,9 @@ public sealed class WebhookDispatcher(FakeStripeOptions options, TimeProvider cl
 
             return status;
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            // Refused, or no answer within the client's timeout: not delivered, and the dispatcher goes on.
             logger.LogWarning("Webhook {Type} {Id} not delivered: {Error}", type, id, ex.Message);
             return 0;
         }

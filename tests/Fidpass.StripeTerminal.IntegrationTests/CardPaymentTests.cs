@@ -7,7 +7,10 @@ using Stripe;
 
 namespace Fidpass.StripeTerminal.IntegrationTests;
 
-/// <summary>Spec 6.2 scenarios, end to end: the service against the fake Stripe, real PostgreSQL and RabbitMQ.</summary>
+/// <summary>
+/// Spec 6.2 scenarios, end to end through the gateway with loyalty running: the till's integration
+/// key, the fake Stripe's webhooks through the gateway, the attached member's balance as loyalty keeps it.
+/// </summary>
 public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixture<StripeTerminalFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -39,12 +42,24 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
 
     private int CollectedFor(string paymentIntentId) => fixture.Collected.Count(c => c.PaymentId == paymentIntentId);
 
+    /// <summary>
+    /// Exactly one <c>PaymentCollected</c> per payment: each arrives, then a later sale's does, and
+    /// each is still there once. The relay publishes a page's messages together, so the later sale's
+    /// message can arrive first (it did in CI): the barrier alone does not prove the earlier ones were sent.
+    /// </summary>
+    private async Task PublishedOnceAsync(Merchant merchant, string readerId, params string[] paymentIntentIds)
+    {
+        await Eventually.True(() => Task.FromResult(paymentIntentIds.All(id => CollectedFor(id) >= 1)), what: "PaymentCollected of each payment");
+        await BarrierAsync(merchant, readerId);
+        Assert.All(paymentIntentIds, id => Assert.Equal(1, CollectedFor(id)));
+    }
+
     [Fact]
     public async Task A_paid_sale_publishes_exactly_one_PaymentCollected_with_amount_member_and_basket()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
-        var member = Guid.NewGuid();
+        var member = await merchant.EnrolMemberAsync();
 
         var sale = new { saleId = "ticket-0001", amount = 2500, currency = "eur", readerId, memberBarcode = $"FIDPASS:{member}", basketReference = "basket-42" };
         using var started = await merchant.PayAsync(sale);
@@ -71,21 +86,24 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
         // The same sale sent again by the till is the same payment, not a second charge.
         using var again = await merchant.PayAsync(new { saleId = "ticket-0001", amount = 2500, currency = "eur", readerId, memberBarcode = $"FIDPASS:{member}" });
         Assert.Equal(paymentIntentId, (await Json(again)).GetProperty("paymentIntentId").GetString());
+        await PublishedOnceAsync(merchant, readerId, paymentIntentId);
+        await merchant.PointsReachAsync(member, 25);
         await BarrierAsync(merchant, readerId);
-        Assert.Equal(1, CollectedFor(paymentIntentId));
+        Assert.Equal(25, await merchant.PointsAsync(member));
     }
 
     [Fact]
     public async Task Duplicated_reordered_and_late_webhooks_change_nothing()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         try
         {
+            var member = await merchant.EnrolMemberAsync();
             await fixture.WebhookModeAsync("duplicate");
-            var duplicated = await PaidSaleAsync(merchant, readerId);
+            var duplicated = await PaidSaleAsync(merchant, readerId, 2500, member);
             await fixture.WebhookModeAsync("reorder");
-            var reordered = await PaidSaleAsync(merchant, readerId);
+            var reordered = await PaidSaleAsync(merchant, readerId, 1700, member);
             await fixture.WebhookModeAsync("normal");
 
             // Late: every event of both sales delivered once more, long after the fact.
@@ -95,9 +113,10 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
                 await fixture.ControlAsync($"/__fake/events/{evt["id"]}/deliver");
             }
 
+            await PublishedOnceAsync(merchant, readerId, duplicated, reordered);
+            await merchant.PointsReachAsync(member, 25 + 17);
             await BarrierAsync(merchant, readerId);
-            Assert.Equal(1, CollectedFor(duplicated));
-            Assert.Equal(1, CollectedFor(reordered));
+            Assert.Equal(25 + 17, await merchant.PointsAsync(member));
         }
         finally
         {
@@ -108,15 +127,21 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
     [Fact]
     public async Task A_duplicate_delivery_is_recognised_by_its_event_id()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         var paymentIntentId = await PaidSaleAsync(merchant, readerId);
         var succeeded = (await fixture.FakeEventsAsync()).First(e => (string?)e["type"] == "payment_intent.succeeded" && e.ToJsonString().Contains(paymentIntentId, StringComparison.Ordinal));
         var body = succeeded.ToJsonString();
+        async Task<HttpResponseMessage> DeliverAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/stripe") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("Stripe-Signature", EventUtility.GenerateSignatureHeader(body, StripeTerminalFixture.WebhookSecret));
+            return await fixture.Client.SendAsync(request, Ct);
+        }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/stripe") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Add("Stripe-Signature", EventUtility.GenerateSignatureHeader(body, StripeTerminalFixture.WebhookSecret));
-        using var response = await fixture.Service.CreateClient().SendAsync(request, Ct);
+        // The fake may still be delivering it: whichever came first, this second delivery of ours is a duplicate.
+        using var first = await DeliverAsync();
+        using var response = await DeliverAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True((await Json(response)).GetProperty("duplicate").GetBoolean());
@@ -125,11 +150,12 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
     [Fact]
     public async Task A_reader_timeout_whose_command_arrived_anyway_is_retried_on_the_same_PaymentIntent_and_charged_once()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         await fixture.ControlAsync($"/__fake/readers/{readerId}/timeout?mode=applied&count=1");
+        var member = await merchant.EnrolMemberAsync();
 
-        using var started = await merchant.PayAsync(new { saleId = "sale-timeout-applied", amount = 1800, currency = "eur", readerId });
+        using var started = await merchant.PayAsync(new { saleId = "sale-timeout-applied", amount = 1800, currency = "eur", readerId, memberBarcode = member.ToString() });
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         var paymentIntentId = (await Json(started)).GetProperty("paymentIntentId").GetString()!;
         await merchant.PresentCardAsync(readerId);
@@ -139,14 +165,34 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
             .Where(r => r.GetProperty("path").GetString() == $"/v1/terminal/readers/{readerId}/process_payment_intent").ToList();
         Assert.Equal([400, 200], processCalls.Select(r => r.GetProperty("status").GetInt32()));
         Assert.All(processCalls, r => Assert.Equal($"process:{paymentIntentId}:1", r.GetProperty("idempotencyKey").GetString()));
-        await BarrierAsync(merchant, readerId);
-        Assert.Equal(1, CollectedFor(paymentIntentId));
+        await PublishedOnceAsync(merchant, readerId, paymentIntentId);
+        await merchant.PointsReachAsync(member, 18);
+    }
+
+    [Fact]
+    public async Task A_reader_command_lost_in_a_timeout_is_sent_again_with_the_same_key_and_the_sale_goes_through()
+    {
+        var merchant = await fixture.NewMerchantAsync();
+        var readerId = await merchant.RegisterReaderAsync();
+        await fixture.ControlAsync($"/__fake/readers/{readerId}/timeout?mode=lost&count=1");
+
+        using var started = await merchant.PayAsync(new { saleId = "sale-timeout-lost-once", amount = 1400, currency = "eur", readerId });
+
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var paymentIntentId = (await Json(started)).GetProperty("paymentIntentId").GetString()!;
+        var processCalls = (await fixture.FakeRequestsAsync())
+            .Where(r => r.GetProperty("path").GetString() == $"/v1/terminal/readers/{readerId}/process_payment_intent").ToList();
+        Assert.Equal([400, 200], processCalls.Select(r => r.GetProperty("status").GetInt32()));
+        Assert.All(processCalls, r => Assert.Equal($"process:{paymentIntentId}:1", r.GetProperty("idempotencyKey").GetString()));
+        await merchant.PresentCardAsync(readerId);
+        await merchant.PaymentReachesAsync("sale-timeout-lost-once", "succeeded");
+        await PublishedOnceAsync(merchant, readerId, paymentIntentId);
     }
 
     [Fact]
     public async Task A_reader_that_keeps_timing_out_is_reported_and_the_tills_retry_reuses_the_PaymentIntent()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         await fixture.ControlAsync($"/__fake/readers/{readerId}/timeout?mode=lost&count=4");
         var sale = new { saleId = "sale-timeout-lost", amount = 1200, currency = "eur", readerId };
@@ -169,22 +215,23 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
         Assert.All(requests.Where(r => r.GetProperty("path").GetString()!.EndsWith("/process_payment_intent", StringComparison.Ordinal)
                 && r.GetProperty("path").GetString()!.Contains(readerId, StringComparison.Ordinal)),
             r => Assert.Equal($"process:{paymentIntentId}:1", r.GetProperty("idempotencyKey").GetString()));
-        await BarrierAsync(merchant, readerId);
-        Assert.Equal(1, CollectedFor(paymentIntentId!));
+        await PublishedOnceAsync(merchant, readerId, paymentIntentId!);
     }
 
     [Fact]
     public async Task A_declined_card_collects_nothing_and_the_next_card_pays_on_the_same_PaymentIntent()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
-        var sale = new { saleId = "sale-declined", amount = 3000, currency = "eur", readerId };
+        var member = await merchant.EnrolMemberAsync();
+        var sale = new { saleId = "sale-declined", amount = 3000, currency = "eur", readerId, memberBarcode = member.ToString() };
 
         using var started = await merchant.PayAsync(sale);
         var paymentIntentId = (await Json(started)).GetProperty("paymentIntentId").GetString()!;
         await merchant.PresentCardAsync(readerId, "4000000000000002");
         var declined = await merchant.PaymentReachesAsync("sale-declined", "declined");
         Assert.Equal("card_declined", declined.GetProperty("errorCode").GetString());
+        Assert.Equal(0, await merchant.PointsAsync(member));
 
         using var retry = await merchant.PayAsync(sale);
         var retried = await Json(retry);
@@ -192,17 +239,23 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
         await merchant.PresentCardAsync(readerId);
         await merchant.PaymentReachesAsync("sale-declined", "succeeded");
 
-        await BarrierAsync(merchant, readerId);
-        Assert.Equal(1, CollectedFor(paymentIntentId));
+        await PublishedOnceAsync(merchant, readerId, paymentIntentId);
         Assert.Equal(3000, fixture.Collected.Single(c => c.PaymentId == paymentIntentId).Amount);
+        await merchant.PointsReachAsync(member, 30);
+        Assert.Single(await fixture.FakeRequestsAsync(), r => r.GetProperty("path").GetString() == "/v1/payment_intents"
+            && r.GetProperty("method").GetString() == "POST" && !r.GetProperty("replayed").GetBoolean()
+            && r.GetProperty("parameters").GetProperty("metadata[fidpass_sale]").GetString() == "sale-declined"
+            && r.GetProperty("parameters").GetProperty("metadata[fidpass_merchant]").GetString() == merchant.Id.ToString());
     }
 
     [Fact]
     public async Task A_refund_publishes_one_PaymentRefunded_even_when_the_till_sends_it_twice()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
-        var (saleId, paymentIntentId) = await PaidSaleWithIdAsync(merchant, readerId, 2500);
+        var member = await merchant.EnrolMemberAsync();
+        var (saleId, paymentIntentId) = await PaidSaleWithIdAsync(merchant, readerId, 2500, member);
+        await merchant.PointsReachAsync(member, 25);
 
         using var first = await merchant.Http.PostAsJsonAsync(merchant.Route($"payments/{saleId}/refunds"), new { refundId = "avoir-1", amount = 1000 }, Ct);
         using var second = await merchant.Http.PostAsJsonAsync(merchant.Route($"payments/{saleId}/refunds"), new { refundId = "avoir-1", amount = 1000 }, Ct);
@@ -218,6 +271,9 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
         Assert.Equal((merchant.Id, 1000L, "eur"), (refunded!.MerchantId, refunded.Amount, refunded.Currency));
         await BarrierAsync(merchant, readerId);
         Assert.Single(fixture.Refunded, r => r.PaymentId == paymentIntentId);
+
+        // Loyalty takes back the points of the refunded 10 € once, however often the till sent it.
+        await merchant.PointsReachAsync(member, 15);
         Assert.Single(await fixture.FakeRequestsAsync(), r => r.GetProperty("path").GetString() == "/v1/refunds" && r.GetProperty("method").GetString() == "POST"
             && !r.GetProperty("replayed").GetBoolean()
             && r.GetProperty("parameters").GetProperty("payment_intent").GetString() == paymentIntentId);
@@ -226,17 +282,19 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
     [Fact]
     public async Task When_webhooks_are_lost_the_poller_finishes_the_sale()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         try
         {
             await fixture.WebhookModeAsync("drop");
-            using var started = await merchant.PayAsync(new { saleId = "sale-no-webhook", amount = 900, currency = "eur", readerId });
+            var member = await merchant.EnrolMemberAsync();
+            using var started = await merchant.PayAsync(new { saleId = "sale-no-webhook", amount = 900, currency = "eur", readerId, memberBarcode = member.ToString() });
             var paymentIntentId = (await Json(started)).GetProperty("paymentIntentId").GetString()!;
             await merchant.PresentCardAsync(readerId);
 
             await merchant.PaymentReachesAsync("sale-no-webhook", "succeeded");
             await Eventually.True(() => Task.FromResult(CollectedFor(paymentIntentId) == 1), what: "PaymentCollected from the poller");
+            await merchant.PointsReachAsync(member, 9);
         }
         finally
         {
@@ -247,13 +305,15 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
     [Fact]
     public async Task Manual_capture_clicked_twice_captures_once()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
-        using var started = await merchant.PayAsync(new { saleId = "sale-manual", amount = 4200, currency = "eur", readerId, captureMethod = "manual" });
+        var member = await merchant.EnrolMemberAsync();
+        using var started = await merchant.PayAsync(new { saleId = "sale-manual", amount = 4200, currency = "eur", readerId, captureMethod = "manual", memberBarcode = member.ToString() });
         var paymentIntentId = (await Json(started)).GetProperty("paymentIntentId").GetString()!;
         await merchant.PresentCardAsync(readerId);
         await merchant.PaymentReachesAsync("sale-manual", "authorized");
         Assert.DoesNotContain(fixture.Collected, c => c.PaymentId == paymentIntentId);
+        Assert.Equal(0, await merchant.PointsAsync(member));
 
         var captures = await Task.WhenAll(
             merchant.Http.PostAsync(merchant.Route("payments/sale-manual/capture"), null, Ct),
@@ -268,14 +328,14 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
         var captureCalls = (await fixture.FakeRequestsAsync()).Where(r => r.GetProperty("path").GetString() == $"/v1/payment_intents/{paymentIntentId}/capture").ToList();
         Assert.All(captureCalls, r => Assert.Equal($"pi-capture:{paymentIntentId}", r.GetProperty("idempotencyKey").GetString()));
         Assert.Single(captureCalls, r => !r.GetProperty("replayed").GetBoolean() && r.GetProperty("status").GetInt32() == 200);
-        await BarrierAsync(merchant, readerId);
-        Assert.Equal(1, CollectedFor(paymentIntentId));
+        await PublishedOnceAsync(merchant, readerId, paymentIntentId);
+        await merchant.PointsReachAsync(member, 42);
     }
 
     [Fact]
     public async Task A_Stripe_5xx_is_retried_with_the_same_key_and_creates_one_PaymentIntent()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         await fixture.ControlAsync("/__fake/faults?method=POST&path=/v1/payment_intents&status=500&count=1&shouldRetry=true");
 
@@ -290,10 +350,11 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
     [Fact]
     public async Task While_the_card_authorises_the_reader_is_busy_and_cannot_be_cancelled_then_the_sale_completes()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         await fixture.ControlAsync($"/__fake/readers/{readerId}/authorizing?milliseconds=1500");
-        using var started = await merchant.PayAsync(new { saleId = "sale-authorizing", amount = 1100, currency = "eur", readerId });
+        var member = await merchant.EnrolMemberAsync();
+        using var started = await merchant.PayAsync(new { saleId = "sale-authorizing", amount = 1100, currency = "eur", readerId, memberBarcode = member.ToString() });
         var paymentIntentId = (await Json(started)).GetProperty("paymentIntentId").GetString()!;
         await merchant.PresentCardAsync(readerId);
 
@@ -305,12 +366,13 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
 
         await merchant.PaymentReachesAsync("sale-authorizing", "succeeded");
         await Eventually.True(() => Task.FromResult(CollectedFor(paymentIntentId) == 1), what: "PaymentCollected");
+        await merchant.PointsReachAsync(member, 11);
     }
 
     [Fact]
     public async Task Webhooks_of_another_API_version_are_refused_and_the_poller_still_finishes_the_sale()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         try
         {

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Fidpass.Testing;
 using Stripe;
 
 namespace Fidpass.StripeTerminal.IntegrationTests;
@@ -12,8 +11,6 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static async Task<JsonElement> Json(HttpResponseMessage response) => await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
-
-    private async Task<int> StripeCallsAsync() => (await fixture.FakeRequestsAsync()).Count;
 
     private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {
@@ -25,10 +22,11 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
     [Fact]
     public async Task Bad_payment_input_is_refused_and_nothing_is_sent_to_Stripe()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
-        var otherMerchantsReader = await fixture.NewMerchant().RegisterReaderAsync();
-        var before = await StripeCallsAsync();
+        var otherMerchantsReader = await (await fixture.NewMerchantAsync()).RegisterReaderAsync();
+        string[] ours = [readerId, otherMerchantsReader, "tmr_unknown", merchant.Id.ToString(), merchant.Id.ToString("N")];
+        var before = await fixture.StripeCallsAboutAsync(ours);
 
         (object Body, HttpStatusCode Status, string Code)[] cases =
         [
@@ -50,7 +48,7 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
 
         using var notJson = await merchant.Http.PostAsync(merchant.Route("payments"), new StringContent("{amount:", Encoding.UTF8, "application/json"), Ct);
         await AssertProblemAsync(notJson, HttpStatusCode.BadRequest, "invalid_body");
-        Assert.Equal(before, await StripeCallsAsync());
+        Assert.Equal(before, await fixture.StripeCallsAboutAsync(ours));
         using var missing = await merchant.Http.GetAsync(merchant.Route("payments/s1"), Ct);
         await AssertProblemAsync(missing, HttpStatusCode.NotFound, "payment_not_found");
     }
@@ -58,9 +56,9 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
     [Fact]
     public async Task A_webhook_with_a_bad_or_stale_signature_is_refused_and_changes_nothing()
     {
-        var webhook = fixture.Service.CreateClient();
+        var webhook = fixture.Client;
         var body = """{"id":"evt_forged","object":"event","api_version":"2026-10-28.endive","created":1763900000,"type":"payment_intent.succeeded","data":{"object":{"id":"pi_forged","object":"payment_intent","status":"succeeded"}}}""";
-        var before = await StripeCallsAsync();
+        var before = await fixture.StripeCallsAboutAsync("pi_forged", "evt_forged");
 
         foreach (var (header, code) in new[]
         {
@@ -75,13 +73,37 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
             await AssertProblemAsync(response, HttpStatusCode.BadRequest, code);
         }
 
-        Assert.Equal(before, await StripeCallsAsync());
+        Assert.Equal(before, await fixture.StripeCallsAboutAsync("pi_forged", "evt_forged"));
+    }
+
+    [Fact]
+    public async Task Stripe_secrets_never_appear_in_the_logs()
+    {
+        var merchant = await fixture.NewMerchantAsync();
+        var readerId = await merchant.RegisterReaderAsync();
+        using var started = await merchant.PayAsync(new { saleId = "sale-logs", amount = 1250, currency = "eur", readerId });
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        await merchant.PresentCardAsync(readerId, "4000000000000002");
+        await merchant.PaymentReachesAsync("sale-logs", "declined");
+        var body = """{"id":"evt_logs","object":"event","api_version":"2026-10-28.endive","type":"payment_intent.succeeded","data":{"object":{"id":"pi_x","object":"payment_intent"}}}""";
+        using var forged = new HttpRequestMessage(HttpMethod.Post, "/webhooks/stripe") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        forged.Headers.Add("Stripe-Signature", EventUtility.GenerateSignatureHeader(body, "whsec_wrong"));
+        using var refused = await fixture.Client.SendAsync(forged, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+
+        var lines = fixture.TraceLogs.Lines.ToList();
+        // The capture is real: it holds the service's own lines and the Stripe HTTP calls.
+        Assert.Contains(lines, l => l.Contains("acknowledged", StringComparison.Ordinal) && l.Contains(readerId, StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("Stripe webhook refused", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("/v1/payment_intents", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains(StripeTerminalFixture.SecretKey, StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains(StripeTerminalFixture.WebhookSecret, StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Readers_are_registered_listed_renamed_and_deleted_per_merchant()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync("Caisse 1");
 
         using var badCode = await merchant.Http.PostAsJsonAsync(merchant.Route("readers"),
@@ -94,7 +116,7 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
         Assert.Equal(("Terrasse", "online", "simulated_wisepos_e"),
             (listed.GetProperty("label").GetString(), listed.GetProperty("status").GetString(), listed.GetProperty("deviceType").GetString()));
         Assert.True(listed.GetProperty("lastSeenAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1));
-        var other = fixture.NewMerchant();
+        var other = await fixture.NewMerchantAsync();
         Assert.Empty((await other.Http.GetFromJsonAsync<JsonElement>(other.Route("readers"), Ct)).EnumerateArray());
 
         using var otherDeletes = await other.Http.DeleteAsync(other.Route($"readers/{readerId}"), Ct);
@@ -107,7 +129,7 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
     [Fact]
     public async Task A_till_keeps_its_reader_and_cannot_take_one_that_serves_another_sale_unless_forced()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         using var connected = await merchant.Http.PutAsJsonAsync(merchant.Route("tills/caisse-1/reader"), new { readerId }, Ct);
         Assert.Equal(HttpStatusCode.OK, connected.StatusCode);
@@ -131,7 +153,7 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
     [Fact]
     public async Task An_offline_reader_is_reported_with_a_next_step_and_nothing_is_queued()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         await fixture.ControlAsync($"/__fake/readers/{readerId}/offline");
 
@@ -155,7 +177,7 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
     [Fact]
     public async Task A_busy_reader_is_reported_and_the_sale_can_be_retried()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         await fixture.ControlAsync($"/__fake/readers/{readerId}/busy?seconds=60");
 
@@ -167,7 +189,7 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
     [Fact]
     public async Task A_stuck_reader_is_freed_by_the_operator_and_the_sale_goes_through_on_the_same_PaymentIntent()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         await fixture.ControlAsync($"/__fake/readers/{readerId}/stuck");
         var sale = new { saleId = "sale-stuck", amount = 1500, currency = "eur", readerId };
@@ -191,7 +213,7 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
     [Fact]
     public async Task A_sale_not_yet_paid_can_be_cancelled_and_its_PaymentIntent_is_cancelled_at_Stripe()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         using var started = await merchant.PayAsync(new { saleId = "sale-cancel", amount = 1500, currency = "eur", readerId });
         var paymentIntentId = (await Json(started)).GetProperty("paymentIntentId").GetString();
@@ -208,7 +230,7 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
     [Fact]
     public async Task A_merchant_on_a_connected_account_has_every_call_sent_with_its_Stripe_Account()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         using var account = await merchant.Http.PutAsJsonAsync(merchant.Route("stripe-account"), new { accountId = "acct_1FidpassCafe" }, Ct);
         Assert.Equal(HttpStatusCode.OK, account.StatusCode);
         var readerId = await merchant.RegisterReaderAsync();
@@ -227,43 +249,89 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task A_webhook_is_routed_by_its_account_and_one_from_another_account_is_ignored()
+    {
+        var merchant = await fixture.NewMerchantAsync();
+        using var account = await merchant.Http.PutAsJsonAsync(merchant.Route("stripe-account"), new { accountId = "acct_1FidpassRouted" }, Ct);
+        var readerId = await merchant.RegisterReaderAsync();
+        string paymentIntentId;
+        try
+        {
+            // Stripe's own webhooks dropped (the poller finishes the sale), so none is still in flight below.
+            await fixture.WebhookModeAsync("drop");
+            using var started = await merchant.PayAsync(new { saleId = "sale-routed", amount = 1600, currency = "eur", readerId });
+            paymentIntentId = (await Json(started)).GetProperty("paymentIntentId").GetString()!;
+            await merchant.PresentCardAsync(readerId);
+            await merchant.PaymentReachesAsync("sale-routed", "succeeded");
+        }
+        finally
+        {
+            await fixture.WebhookModeAsync("normal");
+        }
+
+        // The sale is over, so nothing else reads this PaymentIntent: each read below comes from a delivery of ours.
+        async Task<int> ReadsAsync() => (await fixture.FakeRequestsAsync()).Count(r => r.GetProperty("method").GetString() == "GET"
+            && r.GetProperty("path").GetString() == $"/v1/payment_intents/{paymentIntentId}");
+        async Task DeliverAsync(string eventAccount)
+        {
+            var body = JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["id"] = $"evt_{Guid.NewGuid():N}",
+                ["object"] = "event",
+                ["account"] = eventAccount,
+                ["api_version"] = "2026-10-28.endive",
+                ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+                ["type"] = "payment_intent.succeeded",
+                ["data"] = new { @object = new { id = paymentIntentId, @object = "payment_intent", status = "succeeded" } },
+            });
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/stripe") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("Stripe-Signature", EventUtility.GenerateSignatureHeader(body, StripeTerminalFixture.WebhookSecret));
+            using var response = await fixture.Client.SendAsync(request, Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var before = await ReadsAsync();
+        await DeliverAsync("acct_1SomeoneElse");
+        Assert.Equal(before, await ReadsAsync());
+
+        await DeliverAsync("acct_1FidpassRouted");
+        var reads = (await fixture.FakeRequestsAsync()).Where(r => r.GetProperty("method").GetString() == "GET"
+            && r.GetProperty("path").GetString() == $"/v1/payment_intents/{paymentIntentId}").ToList();
+        Assert.Equal(before + 1, reads.Count);
+        Assert.Equal("acct_1FidpassRouted", reads[^1].GetProperty("stripeAccount").GetString());
+    }
+
+    [Fact]
     public async Task Routes_check_the_merchant_and_the_terminal_scope()
     {
-        var merchant = fixture.NewMerchant(scopes: "scan lookup");
+        var merchant = await fixture.NewMerchantAsync(scopes: "scan lookup");
         using var noScope = await merchant.Http.GetAsync(merchant.Route("readers"), Ct);
         await AssertProblemAsync(noScope, HttpStatusCode.Forbidden, "scope_missing");
 
-        var other = fixture.NewMerchant();
+        // Another merchant's key on this merchant's slug is unknown there: the gateway never forwards it.
+        var other = await fixture.NewMerchantAsync();
+        var readerId = await other.RegisterReaderAsync();
         using var wrongSlug = await other.Http.GetAsync(merchant.Route("readers"), Ct);
-        await AssertProblemAsync(wrongSlug, HttpStatusCode.NotFound, "merchant_not_found");
+        await AssertProblemAsync(wrongSlug, HttpStatusCode.Unauthorized, "UNAUTHENTICATED");
+        using var wrongSlugPays = await other.Http.PostAsJsonAsync(merchant.Route("payments"), new { saleId = "s-x", amount = 100, currency = "eur", readerId }, Ct);
+        await AssertProblemAsync(wrongSlugPays, HttpStatusCode.Unauthorized, "UNAUTHENTICATED");
+        Assert.Equal(0, await fixture.StripeCallsAboutAsync("s-x"));
 
-        using var anonymous = await fixture.Service.CreateClient().GetAsync(merchant.Route("readers"), Ct);
-        await AssertProblemAsync(anonymous, HttpStatusCode.Unauthorized, "unauthenticated");
+        using var anonymous = await fixture.Client.GetAsync(merchant.Route("readers"), Ct);
+        await AssertProblemAsync(anonymous, HttpStatusCode.Unauthorized, "UNAUTHENTICATED");
     }
 
     [Fact]
     public async Task A_connection_token_is_issued_for_the_merchants_location()
     {
-        var merchant = fixture.NewMerchant();
+        var merchant = await fixture.NewMerchantAsync();
         await merchant.RegisterReaderAsync();
         var locationId = (await merchant.Http.GetFromJsonAsync<JsonElement>(merchant.Route("locations"), Ct))[0].GetProperty("id").GetString();
 
         using var token = await merchant.Http.PostAsJsonAsync(merchant.Route("connection-tokens"), new { locationId }, Ct);
         Assert.StartsWith("pst_test_", (await Json(token)).GetProperty("secret").GetString(), StringComparison.Ordinal);
-        var other = fixture.NewMerchant();
+        var other = await fixture.NewMerchantAsync();
         using var foreign = await other.Http.PostAsJsonAsync(other.Route("connection-tokens"), new { locationId }, Ct);
         Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
-    }
-
-    [Fact]
-    public async Task A_new_merchant_gets_a_simulated_reader_when_no_Stripe_key_is_configured()
-    {
-        var merchant = fixture.NewMerchant();
-
-        await fixture.PublishAsync(new Contracts.Merchants.MerchantRegistered(merchant.Id, merchant.Slug, "Café Démo", "demo@example.fr", DateTimeOffset.UtcNow));
-
-        var readers = await Eventually.Get(
-            () => merchant.Http.GetFromJsonAsync<JsonElement>(merchant.Route("readers"), Ct), r => r.GetArrayLength() == 1, what: "demo reader");
-        Assert.Equal("simulated_wisepos_e", readers[0].GetProperty("deviceType").GetString());
     }
 }

@@ -1,4 +1,5 @@
 using Fidpass.ServiceDefaults;
+using Fidpass.StripeTerminal.Readers;
 using Fidpass.StripeTerminal.Stripe;
 using JasperFx;
 using Marten;
@@ -13,7 +14,8 @@ namespace Fidpass.StripeTerminal.Payments;
 /// PaymentIntent Stripe returns, appended with optimistic concurrency so racing callers (webhook,
 /// poller, till) produce one outcome.
 /// </summary>
-public sealed class CardPayments(IDocumentStore store, StripeClient stripe, TimeProvider clock, IConfiguration configuration, ILogger<CardPayments> logger)
+public sealed class CardPayments(
+    IDocumentStore store, StripeClient stripe, ReaderStatuses readers, TimeProvider clock, IConfiguration configuration, ILogger<CardPayments> logger)
 {
     public async Task<CardPayment?> LoadAsync(Guid id, CancellationToken ct)
     {
@@ -159,6 +161,8 @@ public sealed class CardPayments(IDocumentStore store, StripeClient stripe, Time
                         payment.ReaderId, payment.PaymentIntentId, attempt, elapsed);
                 }
 
+                await NoteReaderAsync(payment, ReaderStatusDecisions.Online, ct);
+
                 return (await AppendAsync(payment.Id, s => CardPaymentDecisions.Acknowledge(s, attempt, clock.GetUtcNow()), ct), null);
             }
             catch (StripeException ex) when (ex.StripeError?.Code == StripeProblems.ReaderTimeout && @try < retries)
@@ -179,10 +183,19 @@ public sealed class CardPayments(IDocumentStore store, StripeClient stripe, Time
             }
             catch (StripeException ex)
             {
+                if (ex.StripeError?.Code == StripeProblems.ReaderOffline)
+                {
+                    await NoteReaderAsync(payment, ReaderStatusDecisions.Offline, ct);
+                }
+
                 return (await FailAttemptAsync(payment, attempt, ex, ct), ex);
             }
         }
     }
+
+    /// <summary>An acknowledgement proves the reader online; <c>terminal_reader_offline</c> is Stripe saying it is not.</summary>
+    private Task NoteReaderAsync(CardPayment payment, string status, CancellationToken ct) =>
+        readers.ObserveAsync(new ReaderObservation(payment.ReaderId, payment.MerchantId, null, status, clock.GetUtcNow()), ct);
 
     private async Task<CardPayment> AfterFalseNegativeAsync(CardPayment payment, int attempt, CancellationToken ct)
     {

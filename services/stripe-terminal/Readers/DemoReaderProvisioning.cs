@@ -13,7 +13,8 @@ namespace Fidpass.StripeTerminal.Readers;
 /// real key is configured (<c>Stripe:DemoReaders</c> overrides). Redelivery-safe: deterministic
 /// Stripe idempotency keys and a check for an existing reader.
 /// </summary>
-public sealed class DemoReaderProvisioning(IDocumentStore store, StripeClient stripe, IConfiguration configuration, TimeProvider clock)
+public sealed class DemoReaderProvisioning(
+    IDocumentStore store, StripeClient stripe, ReaderStatuses statuses, IConfiguration configuration, TimeProvider clock)
     : IConsumer<MerchantRegistered>
 {
     public async Task Consume(ConsumeContext<MerchantRegistered> context)
@@ -43,7 +44,10 @@ public sealed class DemoReaderProvisioning(IDocumentStore store, StripeClient st
             new ReaderCreateOptions { RegistrationCode = "simulated-wpe", Label = "Lecteur simulé", Location = location.Id },
             StripeSetup.Call(null, $"demo-reader:{merchant.MerchantId:N}"), context.CancellationToken);
         session.Store(new TerminalLocation(location.Id, merchant.MerchantId, location.DisplayName, clock.GetUtcNow()));
-        session.Store(new TerminalReader(reader.Id, merchant.MerchantId, reader.Label, location.Id, reader.DeviceType, reader.Status, reader.LastSeenAt));
+        var stored = new TerminalReader(
+            reader.Id, merchant.MerchantId, reader.Label, location.Id, reader.DeviceType, reader.Status, reader.LastSeenAt, merchant.Slug);
+        session.Store(stored);
         await session.SaveChangesAsync(context.CancellationToken);
+        await statuses.ObserveAsync(stored, reader.Status, context.CancellationToken);
     }
 }

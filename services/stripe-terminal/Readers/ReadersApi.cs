@@ -8,8 +8,10 @@ namespace Fidpass.StripeTerminal.Readers;
 
 public sealed record TerminalLocation(string Id, Guid MerchantId, string DisplayName, DateTimeOffset CreatedAt);
 
+/// <summary>A merchant's reader. <c>MerchantSlug</c> labels the status gauge (null on readers stored before it existed, until next listed).</summary>
 public sealed record TerminalReader(
-    string Id, Guid MerchantId, string Label, string LocationId, string DeviceType, string? Status, DateTimeOffset? LastSeenAt);
+    string Id, Guid MerchantId, string Label, string LocationId, string DeviceType, string? Status, DateTimeOffset? LastSeenAt,
+    string? MerchantSlug = null);
 
 /// <summary>The reader a till uses, remembered so the till finds it again after a restart.</summary>
 public sealed record TillReader(string Id, Guid MerchantId, string TillId, string ReaderId, DateTimeOffset ConnectedAt)
@@ -107,7 +109,7 @@ public static class ReadersApi
         TypedResults.Ok(await session.Query<TerminalLocation>().Where(l => l.MerchantId == http.Merchant().MerchantId).ToListAsync(ct));
 
     private static async Task<IResult> RegisterAsync(
-        HttpContext http, RegisterReader body, IDocumentSession session, StripeClient stripe, CancellationToken ct)
+        HttpContext http, RegisterReader body, IDocumentSession session, StripeClient stripe, ReaderStatuses statuses, CancellationToken ct)
     {
         var merchant = http.Merchant();
         if (string.IsNullOrWhiteSpace(body.RegistrationCode) || string.IsNullOrWhiteSpace(body.Label) || string.IsNullOrWhiteSpace(body.LocationId))
@@ -127,9 +129,11 @@ public static class ReadersApi
                 new ReaderCreateOptions { RegistrationCode = body.RegistrationCode, Label = body.Label, Location = location.Id },
                 StripeSetup.Call(await session.StripeAccountAsync(merchant.MerchantId, ct),
                     $"reader-register:{merchant.MerchantId:N}:{location.Id}:{body.RegistrationCode}:{body.Label}"), ct);
-            var stored = new TerminalReader(reader.Id, merchant.MerchantId, reader.Label, location.Id, reader.DeviceType, reader.Status, reader.LastSeenAt);
+            var stored = new TerminalReader(
+                reader.Id, merchant.MerchantId, reader.Label, location.Id, reader.DeviceType, reader.Status, reader.LastSeenAt, merchant.Slug);
             session.Store(stored);
             await session.SaveChangesAsync(ct);
+            await statuses.ObserveAsync(stored, reader.Status, ct);
             return TypedResults.Created($"/api/v1/merchants/{merchant.Slug}/terminal/readers/{reader.Id}", ReaderView.From(stored));
         }
         catch (StripeException ex) when (ex.StripeError?.Param == "registration_code")
@@ -143,7 +147,8 @@ public static class ReadersApi
         }
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, IDocumentSession session, StripeClient stripe, CancellationToken ct)
+    private static async Task<IResult> ListAsync(
+        HttpContext http, IDocumentSession session, StripeClient stripe, ReaderStatuses statuses, CancellationToken ct)
     {
         var merchant = http.Merchant();
         var readers = (await session.Query<TerminalReader>().Where(r => r.MerchantId == merchant.MerchantId).ToListAsync(ct)).ToList();
@@ -157,13 +162,17 @@ public static class ReadersApi
             {
                 if (readers.FindIndex(r => r.Id == reader.Id) is var i and >= 0)
                 {
-                    readers[i] = readers[i] with { Status = reader.Status, LastSeenAt = reader.LastSeenAt, Label = reader.Label };
+                    readers[i] = readers[i] with { Status = reader.Status, LastSeenAt = reader.LastSeenAt, Label = reader.Label, MerchantSlug = merchant.Slug };
                     actions[reader.Id] = reader.Action is { } a ? $"{a.Type}:{a.Status}" : null;
                     session.Store(readers[i]);
                 }
             }
 
             await session.SaveChangesAsync(ct);
+            foreach (var reader in readers.Where(r => actions.ContainsKey(r.Id)))
+            {
+                await statuses.ObserveAsync(reader, reader.Status, ct);
+            }
         }
         catch (StripeException)
         {
@@ -173,10 +182,10 @@ public static class ReadersApi
         return TypedResults.Ok(readers.Select(r => ReaderView.From(r, actions.GetValueOrDefault(r.Id))).ToList());
     }
 
-    private static async Task<TerminalReader?> OwnedAsync(IQuerySession session, Guid merchantId, string readerId, CancellationToken ct) =>
+    internal static async Task<TerminalReader?> OwnedAsync(IQuerySession session, Guid merchantId, string readerId, CancellationToken ct) =>
         await session.LoadAsync<TerminalReader>(readerId, ct) is { } r && r.MerchantId == merchantId ? r : null;
 
-    private static IResult ReaderNotFound() => ApiProblems.Problem(404, "reader_not_found", "Lecteur inconnu pour ce commerce.");
+    internal static IResult ReaderNotFound() => ApiProblems.Problem(404, "reader_not_found", "Lecteur inconnu pour ce commerce.");
 
     private static async Task<IResult> RenameAsync(
         HttpContext http, string readerId, RenameReader body, IDocumentSession session, StripeClient stripe, CancellationToken ct)
@@ -206,7 +215,8 @@ public static class ReadersApi
         }
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext http, string readerId, IDocumentSession session, StripeClient stripe, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(
+        HttpContext http, string readerId, IDocumentSession session, StripeClient stripe, ReaderStatuses statuses, CancellationToken ct)
     {
         var merchant = http.Merchant();
         if (await OwnedAsync(session, merchant.MerchantId, readerId, ct) is null)
@@ -226,6 +236,7 @@ public static class ReadersApi
         session.Delete<TerminalReader>(readerId);
         session.DeleteWhere<TillReader>(t => t.ReaderId == readerId);
         await session.SaveChangesAsync(ct);
+        await statuses.RemoveAsync(readerId, ct);
         return TypedResults.NoContent();
     }
 
@@ -235,7 +246,8 @@ public static class ReadersApi
     /// <c>fail_if_in_use</c>, where a displayed cart also counts as in use).
     /// </summary>
     private static async Task<IResult> ConnectAsync(
-        HttpContext http, string tillId, ConnectTill body, IDocumentSession session, StripeClient stripe, TimeProvider clock, CancellationToken ct)
+        HttpContext http, string tillId, ConnectTill body, IDocumentSession session, StripeClient stripe, ReaderStatuses statuses, TimeProvider clock,
+        CancellationToken ct)
     {
         var merchant = http.Merchant();
         if (string.IsNullOrWhiteSpace(body.ReaderId))
@@ -260,6 +272,7 @@ public static class ReadersApi
 
         reader = reader with { Status = live.Status, LastSeenAt = live.LastSeenAt };
         session.Store(reader);
+        await statuses.ObserveAsync(reader, live.Status, ct);
         if (live.Status == "offline")
         {
             await session.SaveChangesAsync(ct);
@@ -299,10 +312,11 @@ public static class ReadersApi
     /// Refused (busy) while a card is authorising.
     /// </summary>
     private static async Task<IResult> CancelActionAsync(
-        HttpContext http, string readerId, IDocumentSession session, StripeClient stripe, Payments.CardPayments payments, CancellationToken ct)
+        HttpContext http, string readerId, IDocumentSession session, StripeClient stripe, Payments.CardPayments payments, ReaderStatuses statuses,
+        CancellationToken ct)
     {
         var merchant = http.Merchant();
-        if (await OwnedAsync(session, merchant.MerchantId, readerId, ct) is null)
+        if (await OwnedAsync(session, merchant.MerchantId, readerId, ct) is not { } owned)
         {
             return ReaderNotFound();
         }
@@ -312,6 +326,7 @@ public static class ReadersApi
         {
             var before = await stripe.V1.Terminal.Readers.GetAsync(readerId, null, call, ct);
             var after = await stripe.V1.Terminal.Readers.CancelActionAsync(readerId, new ReaderCancelActionOptions(), call, ct);
+            await statuses.ObserveAsync(owned, after.Status, ct);
             if (before.Action?.ProcessPaymentIntent?.PaymentIntentId is { } pi && await payments.FindByIntentAsync(pi, ct) is { } payment)
             {
                 await payments.ReconcileReaderFailureAsync(payment, "canceled_on_reader", "Action annulée sur le lecteur par l'opérateur.", ct);
@@ -326,7 +341,8 @@ public static class ReadersApi
         }
     }
 
-    private static async Task<IResult> GetTillReaderAsync(HttpContext http, string tillId, IDocumentSession session, StripeClient stripe, CancellationToken ct)
+    private static async Task<IResult> GetTillReaderAsync(
+        HttpContext http, string tillId, IDocumentSession session, StripeClient stripe, ReaderStatuses statuses, CancellationToken ct)
     {
         var merchant = http.Merchant();
         var link = await session.LoadAsync<TillReader>(TillReader.Key(merchant.MerchantId, tillId), ct);
@@ -343,6 +359,7 @@ public static class ReadersApi
             action = live.Action is { } a ? $"{a.Type}:{a.Status}" : null;
             session.Store(reader);
             await session.SaveChangesAsync(ct);
+            await statuses.ObserveAsync(reader, live.Status, ct);
         }
         catch (StripeException)
         {
