@@ -23,9 +23,11 @@ public static class LoyaltyStore
 
         options.Schema.For<LoyaltyProgram>();
         options.Schema.For<IdempotencyRecord>().Index(r => r.MemberId);
-        options.Schema.For<PaymentRecord>();
-        options.Schema.For<Crediting.OperationRecord>();
-        options.Schema.For<RefundRecord>();
+        // The day's totals read credits, payments and refunds by merchant and Paris day.
+        options.Schema.For<PaymentRecord>().Index(r => r.MerchantDay!);
+        options.Schema.For<Crediting.OperationRecord>().Index(r => r.MerchantDay!);
+        options.Schema.For<RefundRecord>().Index(r => r.MerchantDay!);
+        options.Schema.For<Cards.MerchantProfile>();
         options.Schema.For<Basket>().UseOptimisticConcurrency(true);
         Privacy.Privacy.ConfigureMasking(options);
     }

@@ -1,8 +1,10 @@
 using Fidpass.Loyalty;
 using Fidpass.Loyalty.Adjustments;
+using Fidpass.Loyalty.Cards;
 using Fidpass.Loyalty.Crediting;
 using Fidpass.Loyalty.Enrolment;
 using Fidpass.Loyalty.Members;
+using Fidpass.Loyalty.Overview;
 using Fidpass.Loyalty.Privacy;
 using Fidpass.Loyalty.Programs;
 using Fidpass.Loyalty.Redemptions;
@@ -35,5 +37,7 @@ app.MapAdjustmentApi();
 app.MapRedemptionApi();
 app.MapReversalApi();
 app.MapPrivacyApi();
+app.MapDayTotalsApi();
+app.MapPublicCardApi();
 
 app.Run();

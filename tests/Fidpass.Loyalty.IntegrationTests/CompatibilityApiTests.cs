@@ -57,8 +57,10 @@ public sealed class CompatibilityApiTests(LoyaltyFixture fixture) : IClassFixtur
         using var scanOnlyKey = merchant.Client(GatewayIdentity.IntegrationKey, "scan");
         var forbidden = await scanOnlyKey.GetAsync($"{path}?barcode={id}", Ct);
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
-        Assert.Equal("application/problem+json", forbidden.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("FORBIDDEN_SCOPE", (await forbidden.BodyAsync()).GetProperty("code").GetString());
+        // The historical body that installed tills read: error (French) and code.
+        var refusal = await forbidden.BodyAsync();
+        Assert.Equal("FORBIDDEN_SCOPE", refusal.GetProperty("code").GetString());
+        Assert.Equal("Cette clé n'a pas le droit « lookup ».", refusal.GetProperty("error").GetString());
 
         using var lookupKey = merchant.Client(GatewayIdentity.IntegrationKey, "lookup");
         Assert.Equal(HttpStatusCode.OK, (await lookupKey.GetAsync($"{path}?barcode={id}", Ct)).StatusCode);

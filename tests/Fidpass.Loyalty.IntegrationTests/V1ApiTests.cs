@@ -83,12 +83,12 @@ public sealed class V1ApiTests(LoyaltyFixture fixture) : IClassFixture<LoyaltyFi
         using var client = merchant.Client(GatewayIdentity.IntegrationKey, "members");
 
         var response = await client.PostAsync($"/api/v1/merchants/{merchant.Slug}/members/import", new StringContent(
-            """[{"name":"Ana","email":"ANA@example.fr"},{"name":"","email":"x@example.fr"},{"name":"Encore","email":"deja@example.fr"},{"name":"Bob","email":"faux"}]""",
+            """[{"name":"Ana","email":"ANA@example.fr"},{"name":"","email":"x@example.fr"},{"name":"Encore","email":"deja@example.fr"},{"name":"Bob","email":"faux"},{"name":"Ana bis","email":"ana@example.fr"}]""",
             System.Text.Encoding.UTF8, "application/json"), Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var rows = (await response.BodyAsync()).EnumerateArray().ToArray();
-        Assert.Equal(4, rows.Length);
+        Assert.Equal(5, rows.Length);
         Assert.Equal("ana@example.fr", rows[0].GetProperty("email").GetString());
         Assert.False(rows[0].GetProperty("reused").GetBoolean());
         Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("memberId").ValueKind);
@@ -96,6 +96,9 @@ public sealed class V1ApiTests(LoyaltyFixture fixture) : IClassFixture<LoyaltyFi
         Assert.Equal(existing, rows[2].GetProperty("memberId").GetGuid());
         Assert.True(rows[2].GetProperty("reused").GetBoolean());
         Assert.Equal("INVALID_EMAIL", rows[3].GetProperty("code").GetString());
+        // The same e-mail twice in one file: one member, the second row says it was reused.
+        Assert.Equal(rows[0].GetProperty("memberId").GetGuid(), rows[4].GetProperty("memberId").GetGuid());
+        Assert.True(rows[4].GetProperty("reused").GetBoolean());
 
         using var scanKey = merchant.Client(GatewayIdentity.IntegrationKey, "scan");
         await AssertProblem(await scanKey.PostAsync($"/api/v1/merchants/{merchant.Slug}/members/import", new StringContent("[]"), Ct),

@@ -71,7 +71,7 @@ public static class CreditHandler
             }
 
             stream!.AppendOne(credited);
-            session.Insert(new OperationRecord(credited.OperationId, member.Id, member.MerchantId));
+            session.Insert(OperationRecord.For(credited));
             var body = JsonSerializer.Serialize(render(member.Apply(credited), credited), JsonSerializerOptions.Web);
             if (recordId is not null)
             {

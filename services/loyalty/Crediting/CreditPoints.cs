@@ -66,11 +66,6 @@ public static class CreditDecider
     /// </summary>
     public static (PointsCredited? Event, Refusal? Refusal) Decide(Member member, LoyaltyProgram program, CreditPoints command, DateTimeOffset now)
     {
-        if (member.FindCredit(command.OperationId) is not null)
-        {
-            return (null, null);
-        }
-
         var points = PointsRules.Compute(program, command.Input);
         if (points <= 0)
         {
@@ -129,5 +124,21 @@ public static class CreditDecider
     }
 }
 
-/// <summary>Which member a crediting operation belongs to (id = operation id), so it can be reversed by its id.</summary>
-public sealed record OperationRecord(Guid Id, Guid MemberId, Guid MerchantId);
+/// <summary>
+/// One crediting operation (id = operation id): whose it is and what reversing it needs, written in
+/// the credit's transaction and updated in each reversal's. Kept out of the member's state, which
+/// every lookup reads and every scan rewrites: a list of credits there made a regular's state grow to
+/// tens of kilobytes (and capped reversals to the last 500 credits). Writes to it are guarded by the
+/// member's stream version, appended in the same transaction.
+/// </summary>
+/// <c>Source</c> and <c>MerchantDay</c> (merchant + the credit's Paris day, indexed) feed the day's totals.
+public sealed record OperationRecord(
+    Guid Id, Guid MemberId, Guid MerchantId, long Points, long AmountCents, string? PaymentId, long ReversedPoints, long RefundedCents,
+    PointsSource? Source = null, string? MerchantDay = null)
+{
+    public static OperationRecord For(PointsCredited e) =>
+        new(e.OperationId, e.MemberId, e.MerchantId, e.Points, e.AmountCents, e.PaymentId, 0, 0, e.Source, Overview.DayTotals.Key(e.MerchantId, e.CapDay));
+
+    public OperationRecord Apply(CreditReversed e) =>
+        this with { ReversedPoints = ReversedPoints + e.Points, RefundedCents = RefundedCents + e.RefundedCents };
+}

@@ -19,7 +19,8 @@ public static class Access
             return CompatResults.Unauthorized();
         }
 
-        return identity.Allows(scope) ? null : ForbiddenScope(scope);
+        // Compatibility routes keep the historical body (error + code) that installed tills read.
+        return identity.Allows(scope) ? null : CompatResults.Error(StatusCodes.Status403Forbidden, "FORBIDDEN_SCOPE", ScopeMessage(scope));
     }
 
     /// <summary>Public routes (enrolment): the gateway resolved the merchant, nobody is signed in.</summary>
@@ -48,7 +49,9 @@ public static class Access
     }
 
     private static IResult ForbiddenScope(string scope) =>
-        ApiProblems.Problem(StatusCodes.Status403Forbidden, "FORBIDDEN_SCOPE", $"Cette clé n'a pas le droit « {scope} ».");
+        ApiProblems.Problem(StatusCodes.Status403Forbidden, "FORBIDDEN_SCOPE", ScopeMessage(scope));
+
+    private static string ScopeMessage(string scope) => $"Cette clé n'a pas le droit « {scope} ».";
 
     private static bool SameSlug(GatewayIdentity identity, string slug) =>
         string.Equals(identity.Slug, slug, StringComparison.OrdinalIgnoreCase);

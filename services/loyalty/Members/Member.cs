@@ -26,12 +26,6 @@ public sealed record CreditReversed(
 /// <summary>GDPR erasure: the person's identity is gone, the ledger's numbers stay.</summary>
 public sealed record MemberErased(Guid MemberId, Guid MerchantId, DateTimeOffset At);
 
-/// <summary>One crediting operation as reversals need it.</summary>
-public sealed record CreditEntry(Guid OperationId, long Points, long AmountCents, string? PaymentId, long ReversedPoints, long RefundedCents)
-{
-    public long ReversiblePoints => Points - ReversedPoints;
-}
-
 /// <summary>
 /// A member's state, rebuilt from its stream and kept inline as a snapshot document: it is both the
 /// write model (Decide functions read it, its version guards concurrent writers) and the read model
@@ -48,19 +42,12 @@ public sealed record Member(
     DateTimeOffset EnrolledAt,
     bool Erased,
     DateOnly CapDay,
-    long PointsOnCapDay,
-    IReadOnlyList<CreditEntry> Credits)
+    long PointsOnCapDay)
 {
     public const string ErasedName = "Membre supprimé";
 
-    /// <summary>
-    /// Credits kept reversible in the state. The state is rewritten on every credit, so it must not
-    /// grow without bound; the most recent credits (years of visits for a regular) stay reversible.
-    /// </summary>
-    public const int ReversibleCredits = 500;
-
     public static Member Create(MemberEnrolled e) =>
-        new(e.MemberId, e.MerchantId, e.Name, e.Email, 0, null, e.At, false, DateOnly.MinValue, 0, []);
+        new(e.MemberId, e.MerchantId, e.Name, e.Email, 0, null, e.At, false, DateOnly.MinValue, 0);
 
     public Member Apply(PointsCredited e) => this with
     {
@@ -68,24 +55,15 @@ public sealed record Member(
         LastVisitAt = e.At,
         CapDay = e.CapDay,
         PointsOnCapDay = (e.CapDay == CapDay ? PointsOnCapDay : 0) + e.Points,
-        Credits = [.. Credits.Skip(Math.Max(0, Credits.Count + 1 - ReversibleCredits)), new CreditEntry(e.OperationId, e.Points, e.AmountCents, e.PaymentId, 0, 0)],
     };
 
     public Member Apply(PointsAdjusted e) => this with { Points = e.NewBalance };
 
     public Member Apply(RewardRedeemed e) => this with { Points = e.NewBalance };
 
-    public Member Apply(CreditReversed e) => this with
-    {
-        Points = e.NewBalance,
-        Credits = [.. Credits.Select(c => c.OperationId == e.ReversedOperationId
-            ? c with { ReversedPoints = c.ReversedPoints + e.Points, RefundedCents = c.RefundedCents + e.RefundedCents }
-            : c)],
-    };
+    public Member Apply(CreditReversed e) => this with { Points = e.NewBalance };
 
     public Member Apply(MemberErased e) => this with { Name = ErasedName, Email = null, Erased = true };
 
     public long PointsCreditedOn(DateOnly day) => day == CapDay ? PointsOnCapDay : 0;
-
-    public CreditEntry? FindCredit(Guid operationId) => Credits.FirstOrDefault(c => c.OperationId == operationId);
 }

@@ -12,8 +12,16 @@ public static class MemberWriter
 {
     public static readonly Refusal NotFound = new(404, "MEMBER_NOT_FOUND", "Membre introuvable pour ce commerce.");
 
-    public static async Task<(Member? Member, object? Event, Refusal? Refusal)> ExecuteAsync(
+    public static Task<(Member? Member, object? Event, Refusal? Refusal)> ExecuteAsync(
         IDocumentStore store, Guid merchantId, Guid memberId, Func<Member, (object? Event, Refusal? Refusal)> decide, CancellationToken ct,
+        bool allowErased = false) =>
+        ExecuteAsync(store, merchantId, memberId, (_, member, _) => Task.FromResult(decide(member)), ct, allowErased);
+
+    /// <summary>As above; the decision may also read and stage documents in the writer's session, which
+    /// commit with its event or not at all.</summary>
+    public static async Task<(Member? Member, object? Event, Refusal? Refusal)> ExecuteAsync(
+        IDocumentStore store, Guid merchantId, Guid memberId,
+        Func<IDocumentSession, Member, CancellationToken, Task<(object? Event, Refusal? Refusal)>> decide, CancellationToken ct,
         bool allowErased = false)
     {
         using var turn = await MemberLocks.AcquireAsync(memberId, ct);
@@ -27,7 +35,7 @@ public static class MemberWriter
                 return (null, null, NotFound);
             }
 
-            var (decided, refusal) = decide(member);
+            var (decided, refusal) = await decide(session, member, ct);
             if (refusal is not null || decided is null)
             {
                 return (member, null, refusal);

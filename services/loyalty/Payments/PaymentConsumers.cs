@@ -39,6 +39,7 @@ public sealed class PaymentCollectedConsumer(IDocumentStore store) : IConsumer<P
 
             if (await recordLoad is not null)
             {
+                RecordOutcome(message, PaymentMetrics.Duplicate);
                 return;
             }
 
@@ -49,24 +50,31 @@ public sealed class PaymentCollectedConsumer(IDocumentStore store) : IConsumer<P
                 ? new Basket(basketId ?? recordId, message.MerchantId, [part], 0, null)
                 : existingBasket with { Parts = [.. existingBasket.Parts, part] };
 
-            var record = new PaymentRecord(recordId, message.PaymentId, message.MerchantId, part.AmountCents, message.MemberId, basketId, null, null, message.OccurredAt);
+            var record = new PaymentRecord(recordId, message.PaymentId, message.MerchantId, part.AmountCents, message.MemberId, basketId, null, null, message.OccurredAt,
+                PaymentRecord.MethodName(message.Method), message.Currency.ToLowerInvariant(), Overview.DayTotals.Key(message.MerchantId, message.OccurredAt));
 
             // A split basket's card may be on an earlier part (the cash part often has none).
             var memberId = basket.MemberId;
             var stream = memberId is null ? null
                 : memberId == message.MemberId ? await attachedFetch!
                 : await session.Events.FetchForWriting<Member>(memberId.Value, ct);
-            var member = stream?.Aggregate;
-            var earned = PaymentRules.Earns(message) ? PaymentRules.Earn(program, basket) : null;
-            if (member is { Erased: false } && member.MerchantId == message.MerchantId && earned is { } earn)
+            var member = stream?.Aggregate is { Erased: false } found && found.MerchantId == message.MerchantId ? found : null;
+            var eligible = PaymentRules.Earns(message);
+            var earned = eligible ? PaymentRules.Earn(program, basket) : null;
+            var outcome = member is null ? PaymentMetrics.UnknownMember
+                : !eligible ? PaymentMetrics.NotEligible
+                : earned is null ? PaymentMetrics.BelowMinimum
+                : PaymentMetrics.NothingEarned;
+            if (member is not null && earned is { } earn)
             {
                 var operationId = Uuid.ForPayment(message.PaymentId);
                 var command = new CreditPoints(operationId, earn.Input, PointsSource.Payment, message.PaymentId, ClampToCaps: true, earn.AmountBasisCents);
                 var (credited, _) = CreditDecider.Decide(member, program, command, DateTimeOffset.UtcNow);
                 if (credited is not null)
                 {
+                    outcome = PaymentMetrics.Credited;
                     stream!.AppendOne(credited);
-                    session.Insert(new OperationRecord(operationId, member.Id, member.MerchantId));
+                    session.Insert(OperationRecord.For(credited));
                     record = record with { OperationId = operationId, CreditedMemberId = member.Id };
                     if (basket.CreditedCents == 0 && basketId is not null)
                     {
@@ -100,6 +108,7 @@ public sealed class PaymentCollectedConsumer(IDocumentStore store) : IConsumer<P
             try
             {
                 await session.SaveChangesAsync(ct);
+                RecordOutcome(message, outcome);
                 return;
             }
             catch (Exception e) when (Conflicts.IsConflict(e) && attempt < Conflicts.MaxAttempts)
@@ -108,6 +117,14 @@ public sealed class PaymentCollectedConsumer(IDocumentStore store) : IConsumer<P
                 // delivered twice at once: start over; the next pass sees what won.
                 await Conflicts.BackOffAsync(attempt, ct);
             }
+        }
+    }
+
+    private static void RecordOutcome(PaymentCollected message, string outcome)
+    {
+        if (message.MemberId is not null)
+        {
+            PaymentMetrics.Record(outcome);
         }
     }
 }
@@ -135,17 +152,20 @@ public sealed class PaymentRefundedConsumer(IDocumentStore store) : IConsumer<Pa
             var payment = await session.LoadAsync<PaymentRecord>(PaymentRecord.DocumentId(message.MerchantId, message.PaymentId), ct)
                 ?? throw new InvalidOperationException($"Refund {message.RefundId} names payment {message.PaymentId}, not collected yet.");
 
-            session.Insert(new RefundRecord(refundId, message.RefundId, message.PaymentId, message.Amount, message.OccurredAt));
+            session.Insert(new RefundRecord(refundId, message.RefundId, message.PaymentId, message.Amount, message.OccurredAt,
+                message.MerchantId, payment.Method, message.Currency.ToLowerInvariant(), Overview.DayTotals.Key(message.MerchantId, message.OccurredAt)));
             if (payment is { OperationId: { } operationId, CreditedMemberId: { } memberId })
             {
                 var stream = await session.Events.FetchForWriting<Member>(memberId, ct);
-                if (stream.Aggregate is { } member)
+                var credit = await session.LoadAsync<OperationRecord>(operationId, ct);
+                if (stream.Aggregate is { } member && credit is not null)
                 {
                     var command = new ReverseCredit(Uuid.ForRefund(message.RefundId), operationId, Math.Max(0, message.Amount), message.RefundId);
-                    var (reversed, _) = Reverse.Decide(member, command, DateTimeOffset.UtcNow);
+                    var (reversed, _) = Reverse.Decide(member, credit, command, DateTimeOffset.UtcNow);
                     if (reversed is not null)
                     {
                         stream.AppendOne(reversed);
+                        session.Store(credit.Apply(reversed));
                     }
                 }
             }

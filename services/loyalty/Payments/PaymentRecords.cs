@@ -5,17 +5,27 @@ namespace Fidpass.Loyalty.Payments;
 /// <summary>
 /// Every PaymentCollected seen, stored in the same transaction as the credit it caused: its id
 /// (merchant + PaymentId) is the deduplication key, so redelivery, duplicates and restarts never
-/// credit twice. Also how a refund finds the operation to reverse.
+/// credit twice. Also how a refund finds the operation to reverse, and what the day's totals sum
+/// (<see cref="MerchantDay"/>: merchant + Paris day, indexed; absent on records older than it).
 /// </summary>
 public sealed record PaymentRecord(
     string Id, string PaymentId, Guid MerchantId, long AmountCents, Guid? MemberId, string? BasketId,
-    Guid? OperationId, Guid? CreditedMemberId, DateTimeOffset At)
+    Guid? OperationId, Guid? CreditedMemberId, DateTimeOffset At,
+    string? Method = null, string? Currency = null, string? MerchantDay = null)
 {
+    public const string Card = "card";
+    public const string Cash = "cash";
+
     public static string DocumentId(Guid merchantId, string paymentId) => $"{merchantId:N}:{paymentId}";
+
+    public static string MethodName(Fidpass.Contracts.Payments.PaymentMethod method) =>
+        method == Fidpass.Contracts.Payments.PaymentMethod.Cash ? Cash : Card;
 }
 
-/// <summary>A PaymentRefunded already applied (id = merchant + "refund:" + RefundId).</summary>
-public sealed record RefundRecord(string Id, string RefundId, string PaymentId, long AmountCents, DateTimeOffset At)
+/// <summary>A PaymentRefunded already applied (id = merchant + "refund:" + RefundId), counted on the day it happened.</summary>
+public sealed record RefundRecord(
+    string Id, string RefundId, string PaymentId, long AmountCents, DateTimeOffset At,
+    Guid MerchantId = default, string? Method = null, string? Currency = null, string? MerchantDay = null)
 {
     public static string DocumentId(Guid merchantId, string refundId) => $"{merchantId:N}:refund:{refundId}";
 }

@@ -121,18 +121,23 @@ public static class ProgramApi
     }
 }
 
-/// <summary>A new merchant starts with the default program. Redelivery finds it there and changes nothing.</summary>
+/// <summary>A new merchant starts with the default program (redelivery finds it there and changes nothing) and a public profile for card pages.</summary>
 public sealed class MerchantRegisteredConsumer(IDocumentStore store) : IConsumer<MerchantRegistered>
 {
     public async Task Consume(ConsumeContext<MerchantRegistered> context)
     {
         await using var session = store.LightweightSession();
-        if (await session.LoadAsync<LoyaltyProgram>(context.Message.MerchantId, context.CancellationToken) is not null)
+        var message = context.Message;
+
+        // The public name the member's card page shows (last message wins; a name never changes the program).
+        session.Store(new Cards.MerchantProfile(message.MerchantId, message.Slug, message.Name));
+        await session.SaveChangesAsync(context.CancellationToken);
+        if (await session.LoadAsync<LoyaltyProgram>(message.MerchantId, context.CancellationToken) is not null)
         {
             return;
         }
 
-        session.Insert(LoyaltyProgram.Default(context.Message.MerchantId));
+        session.Insert(LoyaltyProgram.Default(message.MerchantId));
         try
         {
             await session.SaveChangesAsync(context.CancellationToken);

@@ -19,10 +19,9 @@ public static class Reverse
 {
     public static readonly Refusal OperationNotFound = new(404, "OPERATION_NOT_FOUND", "Opération introuvable pour ce commerce.");
 
-    public static (CreditReversed? Event, Refusal? Refusal) Decide(Member member, ReverseCredit command, DateTimeOffset now)
+    public static (CreditReversed? Event, Refusal? Refusal) Decide(Member member, OperationRecord credit, ReverseCredit command, DateTimeOffset now)
     {
-        var credit = member.FindCredit(command.CreditOperationId);
-        if (credit is null)
+        if (credit.Id != command.CreditOperationId || credit.MemberId != member.Id)
         {
             return (null, OperationNotFound);
         }
@@ -32,7 +31,7 @@ public static class Reverse
         if (command.RefundCents is not { } refund)
         {
             refunded = credit.AmountCents - credit.RefundedCents;
-            toReverse = credit.ReversiblePoints;
+            toReverse = credit.Points - credit.ReversedPoints;
         }
         else
         {
@@ -50,7 +49,7 @@ public static class Reverse
                 : (null, null);
         }
 
-        return (new CreditReversed(command.OperationId, credit.OperationId, member.Id, member.MerchantId, toReverse,
+        return (new CreditReversed(command.OperationId, credit.Id, member.Id, member.MerchantId, toReverse,
             member.Points - toReverse, refunded, command.RefundId, now), null);
     }
 
@@ -92,8 +91,18 @@ public static class Reverse
         }
 
         var command = new ReverseCredit(Guid.CreateVersion7(), creditId, null, null);
-        var (after, reversed, refusal) = await MemberWriter.ExecuteAsync(store, identity.MerchantId, memberId.Value,
-            m => Decide(m, command, DateTimeOffset.UtcNow), ct, allowErased: true);
+        var (after, reversed, refusal) = await MemberWriter.ExecuteAsync(store, identity.MerchantId, memberId.Value, async (session, member, token) =>
+        {
+            // Read in the writer's transaction, so a retry after losing a race sees the other reversal.
+            var credit = await session.LoadAsync<OperationRecord>(creditId, token);
+            var (decided, refused) = credit is null ? (null, OperationNotFound) : Decide(member, credit, command, DateTimeOffset.UtcNow);
+            if (decided is not null)
+            {
+                session.Store(credit!.Apply(decided));
+            }
+
+            return (decided, refused);
+        }, ct, allowErased: true);
         if (refusal is not null)
         {
             return CompatResults.Problem(refusal);
