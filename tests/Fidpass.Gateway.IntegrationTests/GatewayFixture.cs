@@ -66,7 +66,25 @@ public class GatewayFixture : IAsyncLifetime
     /// <summary>Secrets issued or used during the run (tokens, keys, sessions, the operator key).</summary>
     public IReadOnlyCollection<string> Secrets => [.. _secrets, AdminKey];
 
-    public async ValueTask InitializeAsync()
+    /// <summary>
+    /// No secret handed out so far appears in a captured log line or span, raw or URL-encoded; the
+    /// query string is recorded on spans (with values redacted), so the check covers <c>?token=</c>.
+    /// </summary>
+    public void AssertNoSecretLogged()
+    {
+        var logs = Logs.Lines.ToList();
+        var spans = Activities.Spans.ToList();
+        Assert.NotEmpty(logs);
+        Assert.Contains(spans, span => span.Contains("url.query=", StringComparison.Ordinal) && span.Contains("barcode=", StringComparison.Ordinal));
+        foreach (var secret in Secrets)
+        {
+            Assert.DoesNotContain(logs, line => line.Contains(secret, StringComparison.Ordinal));
+            Assert.DoesNotContain(spans, span => span.Contains(secret, StringComparison.Ordinal));
+            Assert.DoesNotContain(spans, span => span.Contains(Uri.EscapeDataString(secret), StringComparison.Ordinal));
+        }
+    }
+
+    public virtual async ValueTask InitializeAsync()
     {
         Postgres = await TestServers.CreateDatabaseAsync("gateway_it");
         RabbitMq = await TestServers.CreateVirtualHostAsync("gateway-it");
@@ -123,6 +141,9 @@ public class GatewayFixture : IAsyncLifetime
         _clusters[cluster] = host.Start();
         return Task.FromResult(Track(host));
     }
+
+    /// <summary>Points the gateway's <paramref name="cluster"/> at a server the test started itself (before the gateway starts).</summary>
+    protected void PointCluster(string cluster, Uri address) => _clusters[cluster] = address;
 
     public string Remember(string secret)
     {

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 namespace Fidpass.Gateway.IntegrationTests;
 
 /// <summary>A gateway whose public routes that create something (sign-up, enrolment) allow 3 calls per minute per IP.</summary>
-public sealed class StrictPublicLimitFixture : GatewayFixture
+public class StrictPublicLimitFixture : GatewayFixture
 {
     public const int PublicLimit = 3;
 

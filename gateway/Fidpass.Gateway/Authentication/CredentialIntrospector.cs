@@ -1,13 +1,25 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 
 namespace Fidpass.Gateway.Authentication;
 
-public sealed record Introspection(Guid MerchantId, string Slug, string Kind, Guid CredentialId, IReadOnlyList<string> Scopes);
+public sealed record Introspection(Guid MerchantId, string Slug, string Kind, Guid CredentialId, IReadOnlyList<string> Scopes)
+{
+    // The identity header values, formatted once per cached credential rather than on every request.
+    internal string MerchantIdText { get; } = MerchantId.ToString("D", CultureInfo.InvariantCulture);
 
-public sealed record MerchantSummary(Guid MerchantId, string Slug, string Name);
+    internal string CredentialIdText { get; } = CredentialId.ToString("D", CultureInfo.InvariantCulture);
+
+    internal string ScopesText { get; } = string.Join(' ', Scopes);
+}
+
+public sealed record MerchantSummary(Guid MerchantId, string Slug, string Name)
+{
+    internal string MerchantIdText { get; } = MerchantId.ToString("D", CultureInfo.InvariantCulture);
+}
 
 /// <summary>merchant-token could not answer (down, timeout, 5xx): the request fails with a 503, nothing is cached.</summary>
 public sealed class IntrospectionUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
@@ -36,14 +48,30 @@ public sealed class CredentialIntrospector(IHttpClientFactory clients, IConfigur
     /// <summary>The cache key (and rate-limit partition) of a secret: its SHA-256, never the secret.</summary>
     public static string Fingerprint(string secret) => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
-    public async Task<Introspection?> IntrospectAsync(string secret, string fingerprint, CancellationToken cancellationToken)
+    /// <summary>A cache hit answers synchronously: the per-request path allocates no task and makes no call.</summary>
+    public ValueTask<Introspection?> IntrospectAsync(string secret, string fingerprint, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        if (_credentials.TryGetValue(fingerprint, out var cached) && cached.ExpiresAt > now)
+        if (_credentials.TryGetValue(fingerprint, out var cached) && cached.ExpiresAt > clock.GetUtcNow())
         {
-            return cached.Value is { } hit && IsRevoked(hit.CredentialId) ? null : cached.Value;
+            return ValueTask.FromResult(cached.Value is { } hit && IsRevoked(hit.CredentialId) ? null : cached.Value);
         }
 
+        return new ValueTask<Introspection?>(IntrospectUncachedAsync(secret, fingerprint, cancellationToken));
+    }
+
+    public ValueTask<MerchantSummary?> FindMerchantAsync(string slug, CancellationToken cancellationToken)
+    {
+        if (_merchants.TryGetValue(slug, out var cached) && cached.ExpiresAt > clock.GetUtcNow())
+        {
+            return ValueTask.FromResult(cached.Value);
+        }
+
+        return new ValueTask<MerchantSummary?>(FindMerchantUncachedAsync(slug, cancellationToken));
+    }
+
+    private async Task<Introspection?> IntrospectUncachedAsync(string secret, string fingerprint, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
         var found = await CallAsync<Introspection>(
             () => clients.CreateClient(HttpClientName).PostAsJsonAsync(new Uri("/internal/introspect", UriKind.Relative), new { credential = secret }, cancellationToken), cancellationToken);
         if (found is not null && IsRevoked(found.CredentialId))
@@ -55,14 +83,9 @@ public sealed class CredentialIntrospector(IHttpClientFactory clients, IConfigur
         return found;
     }
 
-    public async Task<MerchantSummary?> FindMerchantAsync(string slug, CancellationToken cancellationToken)
+    private async Task<MerchantSummary?> FindMerchantUncachedAsync(string slug, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        if (_merchants.TryGetValue(slug, out var cached) && cached.ExpiresAt > now)
-        {
-            return cached.Value;
-        }
-
         var found = await CallAsync<MerchantSummary>(
             () => clients.CreateClient(HttpClientName).GetAsync(new Uri("/internal/merchants/" + Uri.EscapeDataString(slug), UriKind.Relative), cancellationToken), cancellationToken);
         Remember(_merchants, slug, new CacheEntry<MerchantSummary>(found, now + (found is null ? _negative : _merchantPositive)));

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Fidpass.ServiceDefaults;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.Extensions.Primitives;
@@ -79,7 +78,7 @@ public sealed class GatewayAuthentication(RequestDelegate next, CredentialIntros
                 RemoveCredentials(context.Request);
                 if (merchant is not null)
                 {
-                    SetIdentity(context.Request, merchant.MerchantId, merchant.Slug, GatewayIdentity.Anonymous, [], null);
+                    SetIdentity(context.Request, merchant.MerchantIdText, merchant.Slug, GatewayIdentity.Anonymous, "", null);
                 }
 
                 return true;
@@ -102,7 +101,7 @@ public sealed class GatewayAuthentication(RequestDelegate next, CredentialIntros
         }
 
         RemoveCredentials(context.Request);
-        SetIdentity(context.Request, identity.MerchantId, identity.Slug, identity.Kind, identity.Scopes, identity.CredentialId);
+        SetIdentity(context.Request, identity.MerchantIdText, identity.Slug, identity.Kind, identity.ScopesText, identity.CredentialIdText);
         return true;
     }
 
@@ -171,7 +170,7 @@ public sealed class GatewayAuthentication(RequestDelegate next, CredentialIntros
     {
         request.Headers.Remove(DashboardTokenHeader);
         request.Headers.Remove("Authorization");
-        if (request.Query.ContainsKey(TokenQuery))
+        if (MayHoldToken(request.QueryString) && request.Query.ContainsKey(TokenQuery))
         {
             var kept = new QueryBuilder(request.Query
                 .Where(q => !string.Equals(q.Key, TokenQuery, StringComparison.OrdinalIgnoreCase))
@@ -180,15 +179,22 @@ public sealed class GatewayAuthentication(RequestDelegate next, CredentialIntros
         }
     }
 
-    private static void SetIdentity(HttpRequest request, Guid merchantId, string slug, string kind, IReadOnlyList<string> scopes, Guid? credentialId)
+    /// <summary>
+    /// Whether the raw query can name <c>token</c>: literally, or through a percent-encoded key
+    /// (<c>%74oken</c>), which <see cref="HttpRequest.Query"/> decodes. Anything else skips parsing it.
+    /// </summary>
+    private static bool MayHoldToken(QueryString query) =>
+        query.Value is { Length: > 0 } raw && (raw.Contains('%', StringComparison.Ordinal) || raw.Contains(TokenQuery, StringComparison.OrdinalIgnoreCase));
+
+    private static void SetIdentity(HttpRequest request, string merchantId, string slug, string kind, string scopes, string? credentialId)
     {
-        request.Headers[GatewayIdentity.MerchantIdHeader] = merchantId.ToString("D", CultureInfo.InvariantCulture);
+        request.Headers[GatewayIdentity.MerchantIdHeader] = merchantId;
         request.Headers[GatewayIdentity.MerchantSlugHeader] = slug;
         request.Headers[GatewayIdentity.CredentialKindHeader] = kind;
-        request.Headers[GatewayIdentity.ScopesHeader] = string.Join(' ', scopes);
-        if (credentialId is { } id)
+        request.Headers[GatewayIdentity.ScopesHeader] = scopes;
+        if (credentialId is not null)
         {
-            request.Headers[CredentialIdHeader] = id.ToString("D", CultureInfo.InvariantCulture);
+            request.Headers[CredentialIdHeader] = credentialId;
         }
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Model;
 
 namespace Fidpass.Gateway.Authentication;
@@ -25,19 +27,22 @@ public sealed record RouteRules(string RouteId, string Auth, bool Compat, bool P
         }
 
         var route = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config;
-        RouteRules? rules = null;
-        if (route is not null)
-        {
-            var metadata = route.Metadata ?? new Dictionary<string, string>();
-            rules = new RouteRules(
-                route.RouteId,
-                metadata.GetValueOrDefault("Fidpass.Auth") ?? Credential,
-                string.Equals(metadata.GetValueOrDefault("Fidpass.Api"), "compat", StringComparison.OrdinalIgnoreCase),
-                string.Equals(metadata.GetValueOrDefault("Fidpass.RateLimit"), "public", StringComparison.OrdinalIgnoreCase));
-        }
-
+        var rules = route is null ? null : Known.GetValue(route, Read);
         context.Items[typeof(RouteRules)] = rules;
         return rules;
+    }
+
+    // Read once per route configuration (a configuration reload brings new RouteConfig objects).
+    private static readonly ConditionalWeakTable<RouteConfig, RouteRules> Known = new();
+
+    private static RouteRules Read(RouteConfig route)
+    {
+        var metadata = route.Metadata ?? new Dictionary<string, string>();
+        return new RouteRules(
+            route.RouteId,
+            metadata.GetValueOrDefault("Fidpass.Auth") ?? Credential,
+            string.Equals(metadata.GetValueOrDefault("Fidpass.Api"), "compat", StringComparison.OrdinalIgnoreCase),
+            string.Equals(metadata.GetValueOrDefault("Fidpass.RateLimit"), "public", StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>Error bodies: compatibility routes keep <c>{"error","code"}</c>, even when no route matched their prefix.</summary>

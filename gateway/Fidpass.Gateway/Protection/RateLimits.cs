@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Threading.RateLimiting;
 using Fidpass.Gateway.Authentication;
 
@@ -39,16 +40,17 @@ public static class RateLimits
         return services.AddRateLimiter(options =>
         {
             options.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                    RateLimitPartition.GetFixedWindowLimiter("ip:" + ClientIp(context), _ => perIp.Options())),
+                // Each limiter has its own partitions, keyed by what it counts: no per-request key strings.
+                PartitionedRateLimiter.Create<HttpContext, IPAddress>(context =>
+                    RateLimitPartition.GetFixedWindowLimiter(ClientIp(context), _ => perIp.Options())),
                 PartitionedRateLimiter.Create<HttpContext, string>(context =>
                     RouteRules.For(context) is { Auth: RouteRules.Credential } && GatewayAuthentication.Read(context).Fingerprint is { } fingerprint
-                        ? RateLimitPartition.GetFixedWindowLimiter("credential:" + fingerprint, _ => perCredential.Options())
+                        ? RateLimitPartition.GetFixedWindowLimiter(fingerprint, _ => perCredential.Options())
                         : RateLimitPartition.GetNoLimiter("")),
-                PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                PartitionedRateLimiter.Create<HttpContext, IPAddress>(context =>
                     RouteRules.For(context) is { PublicRateLimit: true }
-                        ? RateLimitPartition.GetFixedWindowLimiter("public:" + ClientIp(context), _ => publicRoutes.Options())
-                        : RateLimitPartition.GetNoLimiter("")));
+                        ? RateLimitPartition.GetFixedWindowLimiter(ClientIp(context), _ => publicRoutes.Options())
+                        : RateLimitPartition.GetNoLimiter(IPAddress.None)));
 
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.OnRejected = (rejected, _) =>
@@ -62,5 +64,5 @@ public static class RateLimits
         });
     }
 
-    private static string ClientIp(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    private static IPAddress ClientIp(HttpContext context) => context.Connection.RemoteIpAddress ?? IPAddress.None;
 }
