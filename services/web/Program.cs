@@ -1,14 +1,19 @@
 using Fidpass.ServiceDefaults;
+using Fidpass.Web;
+using Fidpass.Web.Pages.Merchant.Membres;
+using Fidpass.Web.Pages.Public;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults(usesPostgres: false);
+builder.AddWebSpace();
 
 var app = builder.Build();
 
+app.UseWebSpace();
 app.MapDefaultEndpoints();
-app.MapGet("/", () => Results.Content(
-    "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Fidpass</title></head><body><h1>Fidpass</h1><p>Espace commerçant.</p></body></html>",
-    "text/html; charset=utf-8"));
+app.MapRazorPages();
+app.MapCardManifest();
+app.MapMembersExport();
 
 app.Run();

@@ -150,7 +150,7 @@ public sealed class KubernetesManifestTests
     public async Task Credentials_come_from_secrets_by_reference(string overlay)
     {
         var rendered = await Manifests.Render(overlay);
-        var sensitive = new Regex("^(ConnectionStrings__|FIDPASS_ADMIN_KEY$|Stripe__)", RegexOptions.None, TimeSpan.FromSeconds(1));
+        var sensitive = new Regex("^(ConnectionStrings__|FIDPASS_ADMIN_KEY$|Stripe__.*(Key|Secret)$)", RegexOptions.None, TimeSpan.FromSeconds(1));
 
         var checkedVariables = 0;
         foreach (var deployment in rendered.FidpassDeployments)

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using Fidpass.Web.Gateway;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Localization;
+
+namespace Fidpass.Web.Pages.Merchant.Membres;
+
+public sealed record HistoryRow(DateTimeOffset At, string Type, string Summary);
+
+/// <summary>One member: balance, full history (every event of the member's stream), manual adjustment with a mandatory reason.</summary>
+public sealed class MembreModel(GatewayClient gateway, IStringLocalizer<Strings> t) : PageModel
+{
+    [BindProperty] public string? Delta { get; set; }
+    [BindProperty] public string? Reason { get; set; }
+
+    public MemberRow? Member { get; private set; }
+    public IReadOnlyList<HistoryRow> History { get; private set; } = [];
+    public string? DeltaError { get; private set; }
+    public string? ReasonError { get; private set; }
+    public string? Error { get; private set; }
+    public bool Adjusted { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(Guid memberId, CancellationToken ct) =>
+        await LoadAsync(memberId, ct) ? Page() : NotFound();
+
+    public async Task<IActionResult> OnPostAsync(Guid memberId, CancellationToken ct)
+    {
+        if (!long.TryParse(Delta?.Trim().Replace(" ", "", StringComparison.Ordinal), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var delta)
+            || delta == 0 || Math.Abs(delta) > 1_000_000)
+        {
+            DeltaError = t["Members.DeltaInvalid"];
+        }
+
+        var reason = Reason?.Trim() ?? "";
+        if (reason.Length is 0 or > 200)
+        {
+            ReasonError = t["Members.ReasonRequired"];
+        }
+
+        if (DeltaError is null && ReasonError is null)
+        {
+            var result = await gateway.PostAsync(gateway.Merchant($"members/{memberId}/adjustments"), new { points = delta, reason }, ct);
+            if (result.Ok)
+            {
+                Adjusted = true;
+                (Delta, Reason) = (null, null);
+            }
+            else if (result.Code is "INSUFFICIENT_POINTS" or "INVALID_POINTS")
+            {
+                DeltaError = result.Message;
+            }
+            else if (result.Code == "REASON_REQUIRED")
+            {
+                ReasonError = result.Message;
+            }
+            else
+            {
+                Error = result.Message;
+            }
+        }
+
+        if (!Adjusted)
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+        }
+
+        return await LoadAsync(memberId, ct) ? Page() : NotFound();
+    }
+
+    private async Task<bool> LoadAsync(Guid memberId, CancellationToken ct)
+    {
+        var result = await gateway.GetAsync(gateway.Merchant($"members/{memberId}"), ct);
+        if (!result.Ok)
+        {
+            return false;
+        }
+
+        Member = MemberRow.From(result.Body.GetProperty("member"));
+        History = [.. result.Body.Items("history").Reverse().Select(h => new HistoryRow(
+            h.TryGetProperty("at", out var at) ? at.GetDateTimeOffset() : default, Known(h.Text("type")), Summary(h.TryGetProperty("data", out var d) ? d : default)))];
+        return true;
+    }
+
+    private static readonly string[] KnownEvents = ["member_enrolled", "points_credited", "credit_reversed", "points_adjusted", "reward_redeemed", "member_erased"];
+
+    private static string Known(string type) => KnownEvents.Contains(type) ? type : "other";
+
+    private string Summary(JsonElement data)
+    {
+        if (data.ValueKind != JsonValueKind.Object)
+        {
+            return "";
+        }
+
+        var parts = new List<string>();
+        foreach (var name in new[] { "points", "delta", "amountCents", "newBalance", "reason" })
+        {
+            var key = data.EnumerateObject().FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+            var value = key.Value;
+            if (value.ValueKind is JsonValueKind.Number or JsonValueKind.String)
+            {
+                var text = name == "amountCents" && value.TryGetInt64(out var cents)
+                    ? (cents / 100m).ToString("0.00 €", System.Globalization.CultureInfo.CurrentCulture)
+                    : value.ToString();
+                parts.Add($"{t["History." + name]} {text}");
+            }
+        }
+
+        return string.Join(" · ", parts);
+    }
+}

@@ -1,0 +1,134 @@
+// Camera scan for "Caisse rapide": decodes the card's QR (or a printed card's Code 128) with ZXing
+// and submits the form as if the code had been typed (a hardware scanner does the same: types the
+// code, then Enter).
+//
+// The frame loop is ours, not ZXing's `decodeFromConstraints`, which failed silently on a loaded
+// machine: it starts decoding only once its play() wait settles (that wait can stay pending
+// forever), drops a code read before its promise resolves, sizes its capture canvas once (a phone
+// turned sideways is then cropped), ends the loop for good on any unexpected error, and tries every
+// barcode format on each frame. Here each frame is drawn at the video's current size, only the two
+// card formats are tried, any failure just waits for the next frame, and the next attempt is
+// scheduled after the previous one ends (a slow machine reads fewer frames, never a queue of them).
+import { BarcodeFormat, BinaryBitmap, DecodeHintType, HybridBinarizer, MultiFormatOneDReader, QRCodeReader } from '@zxing/library';
+import { HTMLCanvasElementLuminanceSource } from '@zxing/browser';
+
+const button = document.querySelector('[data-scan-start]');
+const video = document.querySelector('[data-scan-video]');
+const status = document.querySelector('[data-scan-status]');
+const input = document.querySelector('[data-scan-target]');
+
+const pauseBetweenFrames = 150;
+
+const oneDHints = new Map([[DecodeHintType.POSSIBLE_FORMATS, [BarcodeFormat.CODE_128]]]);
+const readers = [
+  { reader: new QRCodeReader(), hints: new Map([[DecodeHintType.POSSIBLE_FORMATS, [BarcodeFormat.QR_CODE]]]) },
+  { reader: new MultiFormatOneDReader(oneDHints), hints: oneDHints },
+];
+
+/** The text of a card code seen on the canvas, or null. ZXing throws when it finds nothing. */
+const decode = (canvas) => {
+  const bitmap = new BinaryBitmap(new HybridBinarizer(new HTMLCanvasElementLuminanceSource(canvas)));
+  for (const { reader, hints } of readers) {
+    try {
+      return reader.decode(bitmap, hints).getText();
+    } catch {
+      // not found on this frame by this reader
+    } finally {
+      reader.reset();
+    }
+  }
+  return null;
+};
+
+if (button && video && input) {
+  const canvas = document.createElement('canvas');
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  let session = null; // { stream, timer } while the camera is on
+  let starting = false; // while the browser is asked for the camera
+
+  const stop = () => {
+    starting = false;
+    if (session) {
+      clearTimeout(session.timer);
+      session.stream.getTracks().forEach((track) => track.stop());
+      session = null;
+    }
+    video.srcObject = null;
+    video.hidden = true;
+    button.setAttribute('aria-pressed', 'false');
+    button.textContent = button.dataset.labelStart;
+  };
+
+  const found = (code) => {
+    stop();
+    input.value = code;
+    status.textContent = button.dataset.labelFound;
+    input.form.requestSubmit();
+  };
+
+  const scanFrame = (current) => {
+    if (session !== current) return;
+    let code = null;
+    if (video.paused) {
+      video.play().catch(() => {});
+    }
+    const { videoWidth: width, videoHeight: height } = video;
+    if (video.readyState >= video.HAVE_CURRENT_DATA && width > 0 && height > 0) {
+      if (canvas.width !== width || canvas.height !== height) {
+        canvas.width = width;
+        canvas.height = height;
+      }
+      try {
+        context.drawImage(video, 0, 0, width, height);
+        code = decode(canvas);
+      } catch {
+        // a frame that cannot be read (e.g. the camera changing resolution): try the next one
+      }
+    }
+    if (code) {
+      found(code);
+      return;
+    }
+    current.timer = setTimeout(() => scanFrame(current), pauseBetweenFrames);
+  };
+
+  button.addEventListener('click', async () => {
+    if (session || starting) {
+      stop();
+      return;
+    }
+    if (!navigator.mediaDevices?.getUserMedia) {
+      status.textContent = button.dataset.labelUnavailable;
+      return;
+    }
+    button.setAttribute('aria-pressed', 'true');
+    button.textContent = button.dataset.labelStop;
+    starting = true;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
+    } catch {
+      stop();
+      status.textContent = button.dataset.labelDenied;
+      return;
+    }
+    if (!starting) {
+      // stopped while the browser was asking for the camera
+      stream.getTracks().forEach((track) => track.stop());
+      return;
+    }
+    starting = false;
+    const current = { stream, timer: 0 };
+    session = current;
+    stream.getVideoTracks().forEach((track) => track.addEventListener('ended', () => {
+      if (session === current) {
+        stop();
+        status.textContent = button.dataset.labelDenied;
+      }
+    }));
+    video.srcObject = stream;
+    video.hidden = false;
+    status.textContent = button.dataset.labelScanning;
+    scanFrame(current);
+  });
+}
