@@ -16,6 +16,8 @@ using System.Text.Json;
 // For the loyalty lookup: --direct http://127.0.0.1:5102 --path "/api/businesses/{slug}/integration/lookup?barcode={member}"
 // ({member} is one of --members members the bench enrols first, 200 by default, used in turn). For the scan: --method POST --path "/api/businesses/{slug}/integration/scan"
 // --body '{"barcode":"{member}","amount_eur":"7.90"}' (every scan really credits: these are durable writes).
+// --gateway-pid <pid> (Linux, same host) also prints the gateway process's CPU time per request: on
+// a busy machine latency is mostly queueing behind other work, CPU per request much less so.
 var options = Options.Parse(args);
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Rate > 0 ? 512 : options.Concurrency * 2 }) { Timeout = TimeSpan.FromSeconds(30) };
 
@@ -75,7 +77,15 @@ Console.WriteLine(options.Rate > 0
     ? $"{Environment.ProcessorCount} CPU, {options.Requests} requests at {options.Rate}/s (open loop), {options.Method} {options.Path}"
     : $"{Environment.ProcessorCount} CPU, {options.Requests} requests, concurrency {options.Concurrency}, {options.Method} {options.Path}");
 var direct = await Run("direct ", Direct);
+var cpuBefore = ProcessCpu(options.GatewayPid);
 var gateway = await Run("gateway", ThroughGateway);
+if (ProcessCpu(options.GatewayPid) - cpuBefore is { } cpu)
+{
+    // Warm-up included: the gateway served it too.
+    var served = options.Requests + Math.Min(1000, options.Requests / 10);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"gateway process: {cpu.TotalMicroseconds / served:F0} µs CPU per request"));
+}
+
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"gateway keeps {100 * gateway.Throughput / direct.Throughput:F0}% of direct throughput; adds {gateway.P50 - direct.P50:F2} ms at p50, {gateway.P99 - direct.P99:F2} ms at p99"));
 
@@ -140,11 +150,24 @@ async Task SendOne(Func<HttpRequestMessage> make, double[]? latencies, int index
     }
 }
 
+static TimeSpan? ProcessCpu(int? pid)
+{
+    if (pid is not { } id || !File.Exists($"/proc/{id}/stat"))
+    {
+        return null;
+    }
+
+    // After "(command) " the state is field 3, so utime (14) and stime (15) are at 11 and 12, in 1/100 s.
+    var stat = File.ReadAllText($"/proc/{id}/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return TimeSpan.FromSeconds((long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0);
+}
+
 static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
 internal sealed record Result(double Throughput, double P50, double P99, double P999);
 
-internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string Path, int Requests, int Concurrency, int Rate, string Method, string? Body, int Members)
+internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string Path, int Requests, int Concurrency, int Rate, string Method, string? Body, int Members, int? GatewayPid)
 {
     public static Options Parse(string[] args)
     {
@@ -161,6 +184,7 @@ internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string 
             int.Parse(Arg("--rate", "0"), CultureInfo.InvariantCulture),
             Arg("--method", "GET"),
             args.Contains("--body") ? Arg("--body", null) : null,
-            int.Parse(Arg("--members", "200"), CultureInfo.InvariantCulture));
+            int.Parse(Arg("--members", "200"), CultureInfo.InvariantCulture),
+            args.Contains("--gateway-pid") ? int.Parse(Arg("--gateway-pid", null), CultureInfo.InvariantCulture) : null);
     }
 }
