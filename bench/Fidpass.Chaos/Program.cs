@@ -7,7 +7,7 @@ using System.Text;
 using System.Text.Json;
 using Fidpass.Chaos;
 
-// ./fidpass chaos [--short] [--duration 600] [--scan-rate 20] [--fault-gap S] [--report docs/benchmarks/…md]
+// ./fidpass chaos [--short] [--duration 600] [--scan-rate 20] [--fault-gap S] [--report docs/benchmarks/…md] [--sabotage]
 // Against the system ./fidpass up started (its state folder: endpoints.json, run/*.pid): creates its
 // own merchant, members, a cash machine on its own CashlogyConnector simulator, then sends an
 // open-loop stream of integrator scans and a steady flow of card and cash sales while it injects
@@ -46,6 +46,9 @@ await using var simulator = await CashSimulator.StartAsync(options.Root, options
 var machinePath = await Setup.CashMachineAsync(till, merchant, simulator.Port);
 log.Say($"reader {readerId}, cash machine {machinePath} on simulator 127.0.0.1:{simulator.Port}");
 
+// What the bus carries for this merchant, from before the first sale to the check.
+await using var witness = await BusWitness.StartAsync(new Uri(endpoints.GetProperty("rabbitmq").GetString()!), merchant.Id);
+
 // ---- Load --------------------------------------------------------------------------------------
 var clock = Stopwatch.StartNew();
 var start = DateTimeOffset.UtcNow;
@@ -78,7 +81,15 @@ var late = await injector.RedeliverLateAsync(10);
 log.Say($"re-delivered {late} old Stripe events late");
 
 // ---- Check -------------------------------------------------------------------------------------
-var checker = new Checker(http, till, fake, merchant, machinePath, journal, log);
+var postgres = endpoints.GetProperty("postgres").GetString()!;
+if (options.Sabotage)
+{
+    // The checker's own check: a read model that drifted from its events must fail the run.
+    await StoreAudit.CorruptAsync(postgres, cardMembers[0], 7);
+    log.Say($"SABOTAGE: member {cardMembers[0]}'s document given 7 points its events do not have; this run must FAIL");
+}
+
+var checker = new Checker(http, till, merchant, journal, witness, postgres, log);
 var verdict = await checker.CheckAsync([.. scanMembers, .. cardMembers, .. cashMembers]);
 
 // The journal itself, for evidence: one line per operation (what was sent, what the till was told).
@@ -99,7 +110,7 @@ return verdict.Violations.Count == 0 ? 0 : 1;
 
 namespace Fidpass.Chaos
 {
-    internal sealed record ChaosOptions(string State, string Root, bool Short, int Duration, int ScanRate, int Members, double Warmup, double FaultGap, double Cooldown, string? ReportPath)
+    internal sealed record ChaosOptions(string State, string Root, bool Short, int Duration, int ScanRate, int Members, double Warmup, double FaultGap, double Cooldown, string? ReportPath, bool Sabotage)
     {
         public static ChaosOptions Parse(string[] args)
         {
@@ -121,7 +132,8 @@ namespace Fidpass.Chaos
                 warmup,
                 gap,
                 cooldown,
-                Arg("--report"));
+                Arg("--report"),
+                args.Contains("--sabotage"));
         }
     }
 
@@ -680,9 +692,11 @@ namespace Fidpass.Chaos
 
     internal sealed record Violation(string Id, string Member, string What);
 
-    internal sealed record Verdict(List<Violation> Violations, int Credits, long PointsCredited, int UnknownCredited, int UnknownNotCredited, int Members);
+    internal sealed record Verdict(
+        List<Violation> Violations, int Credits, long PointsCredited, int UnknownCredited, int UnknownNotCredited, int Members,
+        int StoredEvents, int PublishedCredits, int PublishedCopies, int PublishedPayments);
 
-    internal sealed class Checker(HttpClient http, HttpClient till, HttpClient fake, Merchant merchant, string machinePath, Journal journal, RunLog log)
+    internal sealed class Checker(HttpClient http, HttpClient till, Merchant merchant, Journal journal, BusWitness witness, string postgres, RunLog log)
     {
         private sealed record Credit(Guid Member, long Points, long AmountCents, string? PaymentId, string OperationId);
 
@@ -779,8 +793,116 @@ namespace Fidpass.Chaos
                 }
             }
 
-            log.Say($"checked {ops.Count} operations against {credits.Count} credits on {members.Length} members: {violations.Count} violation(s)");
-            return new Verdict(violations, credits.Count, credits.Sum(c => c.Points), unknownCredited, unknownNot, members.Length);
+            // The read models against a full rebuild from loyalty's event store, then what the bus was told.
+            var rebuilt = await StoreAudit.RebuildAsync(postgres, members);
+            violations.AddRange(rebuilt.Violations);
+            foreach (var (member, ledger) in ledgers)
+            {
+                if (rebuilt.Balances.TryGetValue(member, out var balance) && balance != ledger.Balance)
+                {
+                    violations.Add(new Violation("read model", member.ToString(), $"API ≠ REBUILD: the member's detail says {ledger.Balance} points, its events {balance}"));
+                }
+            }
+
+            var copies = await CheckBusAsync(ops, rebuilt, violations);
+            await CheckDayTotalsAsync(rebuilt, violations);
+
+            log.Say($"checked {ops.Count} operations against {credits.Count} credits on {members.Length} members, {rebuilt.Events} stored events and {witness.Credited.Count} published credits: {violations.Count} violation(s)");
+            return new Verdict(violations, credits.Count, credits.Sum(c => c.Points), unknownCredited, unknownNot, members.Length,
+                rebuilt.Events, witness.Credited.Count, copies, witness.Collected.Count);
+        }
+
+        /// <summary>
+        /// Every stored credit was published once at least, with the stored figures, and nothing was
+        /// published that is not stored; every payment the till was told collected was published, and
+        /// every published payment is credited once. Returns the number of extra copies seen (the
+        /// relays publish at least once; loyalty's consumers and the bus's subscribers dedupe by id).
+        /// </summary>
+        private async Task<int> CheckBusAsync(IReadOnlyList<Operation> ops, StoreAudit.Rebuilt rebuilt, List<Violation> violations)
+        {
+            var stored = rebuilt.Credits.ToDictionary(c => c.OperationId);
+            var paid = ops.Where(o => o.Flow != "scan" && o.Outcome == "ok" && o.PaymentId is not null).Select(o => o.PaymentId!).ToList();
+            for (var i = 0; i < 60 && !(stored.Keys.All(witness.Credited.ContainsKey) && paid.All(witness.Collected.ContainsKey)); i++)
+            {
+                await Task.Delay(1000);
+            }
+
+            foreach (var credit in rebuilt.Credits)
+            {
+                if (!witness.Credited.TryGetValue(credit.OperationId, out var seen))
+                {
+                    violations.Add(new Violation(credit.OperationId.ToString(), credit.Member.ToString(), $"NOT PUBLISHED: {credit.Points} points stored, no PointsCredited on the bus"));
+                }
+                else if (seen.Message.Points != credit.Points || seen.Message.MemberId != credit.Member || seen.Message.PaymentId != credit.PaymentId)
+                {
+                    violations.Add(new Violation(credit.OperationId.ToString(), credit.Member.ToString(),
+                        $"PUBLISHED WRONG: stored {credit.Points} points for payment {credit.PaymentId ?? "-"}, published {seen.Message.Points} for {seen.Message.PaymentId ?? "-"} on member {seen.Message.MemberId}"));
+                }
+            }
+
+            foreach (var (operation, seen) in witness.Credited.Where(c => !stored.ContainsKey(c.Key)))
+            {
+                violations.Add(new Violation(operation.ToString(), seen.Message.MemberId.ToString(), $"PUBLISHED, NOT STORED: {seen.Message.Points} points on the bus, no such credit in the store"));
+            }
+
+            foreach (var reversal in witness.Reversed.Values)
+            {
+                violations.Add(new Violation(reversal.OperationId.ToString(), reversal.MemberId.ToString(), $"UNEXPECTED REVERSAL of {reversal.Points} points (the run refunds nothing)"));
+            }
+
+            foreach (var payment in paid.Where(p => !witness.Collected.ContainsKey(p)))
+            {
+                violations.Add(new Violation(payment, "-", "PAYMENT NOT PUBLISHED: the till was told it was collected, no PaymentCollected on the bus"));
+            }
+
+            var creditsByPayment = rebuilt.Credits.Where(c => c.PaymentId is not null).ToLookup(c => c.PaymentId!);
+            foreach (var collected in witness.Collected.Values.Where(c => c.MemberId is not null && creditsByPayment[c.PaymentId].Count() != 1))
+            {
+                violations.Add(new Violation(collected.PaymentId, collected.MemberId.ToString()!, $"PUBLISHED PAYMENT CREDITED {creditsByPayment[collected.PaymentId].Count()} TIMES ({collected.Amount} cents)"));
+            }
+
+            return witness.Credited.Values.Sum(c => c.Copies - 1);
+        }
+
+        /// <summary>The web space's « Aujourd'hui » figures (kept by loyalty as it credits) against the rebuild and the bus, for each day of the run.</summary>
+        private async Task CheckDayTotalsAsync(StoreAudit.Rebuilt rebuilt, List<Violation> violations)
+        {
+            var days = rebuilt.Credits.Where(c => c.CapDay is not null).Select(c => c.CapDay!.Value).Distinct().ToList();
+            long cardCount = 0, cardCents = 0, cashCount = 0, cashCents = 0;
+            foreach (var day in days)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/merchants/{merchant.Slug}/day-totals?day={day:yyyy-MM-dd}");
+                request.Headers.Add("X-Dashboard-Token", merchant.DashboardToken);
+                using var response = await http.SendAsync(request);
+                response.EnsureSuccessStatusCode();
+                var totals = await response.Content.ReadFromJsonAsync<JsonElement>();
+                var ofDay = rebuilt.Credits.Where(c => c.CapDay == day).ToList();
+                void Compare(string what, long shown, long expected)
+                {
+                    if (shown != expected)
+                    {
+                        violations.Add(new Violation("day totals", day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), $"DAY TOTALS ≠ REBUILD: {what} shows {shown}, the events say {expected}"));
+                    }
+                }
+
+                var points = totals.GetProperty("points");
+                Compare("points credited", points.GetProperty("credited").GetInt64(), ofDay.Sum(c => c.Points));
+                Compare("credits", points.GetProperty("credits").GetInt64(), ofDay.Count);
+                Compare("credits from payments", points.GetProperty("creditsFromPayments").GetInt64(), ofDay.Count(c => c.PaymentId is not null));
+                var payments = totals.GetProperty("payments");
+                cardCount += payments.GetProperty("card").GetProperty("count").GetInt64();
+                cardCents += payments.GetProperty("card").GetProperty("amountCents").GetInt64();
+                cashCount += payments.GetProperty("cash").GetProperty("count").GetInt64();
+                cashCents += payments.GetProperty("cash").GetProperty("amountCents").GetInt64();
+            }
+
+            var card = witness.Collected.Values.Where(p => p.Method == Fidpass.Contracts.Payments.PaymentMethod.Card).ToList();
+            var cash = witness.Collected.Values.Where(p => p.Method == Fidpass.Contracts.Payments.PaymentMethod.Cash).ToList();
+            if (cardCount != card.Count || cardCents != card.Sum(p => p.Amount) || cashCount != cash.Count || cashCents != cash.Sum(p => p.Amount))
+            {
+                violations.Add(new Violation("day totals", string.Join(' ', days), $"DAY TOTALS ≠ BUS: card {cardCount} payments / {cardCents} cents and cash {cashCount} / {cashCents} shown; " +
+                    $"the bus carried card {card.Count} / {card.Sum(p => p.Amount)} and cash {cash.Count} / {cash.Sum(p => p.Amount)}"));
+            }
         }
 
         private async Task SettleUnknownPaymentsAsync(IReadOnlyList<Operation> ops)
@@ -842,8 +964,6 @@ namespace Fidpass.Chaos
                                 op.Note += " (settled, learnt after the run)";
                                 break;
                             }
-
-                            _ = machinePath;
                         }
                     }
                     catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
@@ -853,8 +973,6 @@ namespace Fidpass.Chaos
                     await Task.Delay(1000);
                 }
             }
-
-            _ = fake;
         }
 
         private sealed record Ledger(long Balance, long LookupPoints, List<Credit> Credits);

@@ -95,9 +95,13 @@ internal static class Report
         md.AppendLine();
         md.AppendLine("Every operation in the journal is matched to the member's ledger (card and cash by PaymentId, scans by member and their distinct amount): " +
             "told ok → exactly one credit of floor(collected / 1 €) points; told failed → none; outcome unknown to the till → at most one. " +
-            "Every credit must match an operation; the sum of a member's credits must equal its balance, and the till's lookup must agree.");
+            "Every credit must match an operation; the sum of a member's credits must equal its balance, and the till's lookup must agree. " +
+            "Rebuild: loyalty's event store, read from PostgreSQL and folded by the checker (no version gap, every NewBalance the running sum, no operation stored twice), " +
+            "must equal the member documents, the API and the day totals. Bus: every stored credit was published with its figures, nothing published is not stored, " +
+            "every payment the till was told collected was published, every published payment is credited once.");
         md.AppendLine();
         md.AppendLine(inv, $"- outcome unknown to the till: {verdict.UnknownCredited} credited once, {verdict.UnknownNotCredited} not credited");
+        md.AppendLine(inv, $"- rebuild: {verdict.StoredEvents} stored events folded; bus: {verdict.PublishedCredits} credits and {verdict.PublishedPayments} payments published, {verdict.PublishedCopies} extra copies (at-least-once, deduplicated by id)");
         if (verdict.Violations.Count == 0)
         {
             md.AppendLine("- violations: none");
@@ -116,6 +120,7 @@ internal static class Report
 
         text.AppendLine();
         text.AppendLine(inv, $"unknown outcomes: {verdict.UnknownCredited} credited once, {verdict.UnknownNotCredited} not credited");
+        text.AppendLine(inv, $"rebuild: {verdict.StoredEvents} stored events; bus: {verdict.PublishedCredits} credits, {verdict.PublishedPayments} payments, {verdict.PublishedCopies} extra copies");
         foreach (var v in verdict.Violations.Take(50))
         {
             text.AppendLine(inv, $"VIOLATION {v.Id} member {v.Member}: {v.What}");
