@@ -64,7 +64,8 @@ internal sealed class BusWitness : IAsyncDisposable
     public static async Task<BusWitness> StartAsync(Uri rabbitMq, Guid merchantId)
     {
         var witness = new BusWitness(rabbitMq, merchantId);
-        await witness._bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await witness._bus.StartAsync(timeout.Token);
         return witness;
     }
 
