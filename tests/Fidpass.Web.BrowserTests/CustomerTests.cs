@@ -1,3 +1,4 @@
+using Fidpass.Gateway.IntegrationTests;
 using Microsoft.Playwright;
 
 namespace Fidpass.Web.BrowserTests;
@@ -23,7 +24,7 @@ public sealed class CustomerTests(WebFixture fixture)
         await page.GetByLabel("J'accepte").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Créer ma carte" }).ClickAsync();
 
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"/carte/{merchant.Slug}/[0-9a-f-]{{36}}$"));
+        await CardOpensAsync(page, merchant);
         var memberId = Guid.Parse(page.Url[^36..]);
         await Assertions.Expect(page.Locator("[data-card-name]")).ToHaveTextAsync("Irène Joliot");
         await Assertions.Expect(page.Locator("[data-card-balance]")).ToHaveTextAsync("0");
@@ -35,6 +36,23 @@ public sealed class CustomerTests(WebFixture fixture)
         Assert.Contains($"\"start_url\":\"/carte/{merchant.Slug}/{memberId}\"", await response.TextAsync(), StringComparison.Ordinal);
         await WebFixture.ScreenshotAsync(page, "member-card");
         await page.CloseAsync();
+    }
+
+    /// <summary>
+    /// Waits for the enrolment to open the new card (generously: a loaded machine is slow). When it does
+    /// not, the failure says what the form showed instead (a refusal, the gateway unreachable…).
+    /// </summary>
+    private static async Task CardOpensAsync(IPage page, CreatedMerchant merchant)
+    {
+        try
+        {
+            await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"/carte/{merchant.Slug}/[0-9a-f-]{{36}}$"), new() { Timeout = 60_000 });
+        }
+        catch (TimeoutException)
+        {
+            var shown = await page.Locator("#enrol [id$='-error']:not([hidden])").AllInnerTextsAsync();
+            throw new TimeoutException($"the card did not open within 60 s; at {page.Url} the form shows: [{string.Join(" | ", shown)}]");
+        }
     }
 
     [Fact]
@@ -51,7 +69,7 @@ public sealed class CustomerTests(WebFixture fixture)
         await cardPage.GetByLabel("E-mail", new() { Exact = true }).FillAsync($"pierre.{Guid.NewGuid():N}@example.fr");
         await cardPage.GetByLabel("J'accepte").CheckAsync();
         await cardPage.GetByRole(AriaRole.Button, new() { Name = "Créer ma carte" }).ClickAsync();
-        await cardPage.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"/carte/{merchant.Slug}/[0-9a-f-]{{36}}$"));
+        await CardOpensAsync(cardPage, merchant);
         var memberId = Guid.Parse(cardPage.Url[^36..]);
 
         // The fake camera films the QR of the member's own card page, as the phone shows it.
