@@ -55,15 +55,45 @@ public sealed class CustomerTests(WebFixture fixture)
         }
     }
 
+    /// <summary>
+    /// What the scanner's video shows when the camera read nothing: its state and size, and how much
+    /// of its current frame is dark (about a fifth for the card's QR, 0 for a blank frame). The frame
+    /// itself is saved with the screenshots.
+    /// </summary>
+    private static async Task<string> CameraStateAsync(IPage page)
+    {
+        var state = await page.EvaluateAsync<string[]>("""
+            () => {
+              const v = document.querySelector('[data-scan-video]');
+              const c = document.createElement('canvas');
+              c.width = v.videoWidth;
+              c.height = v.videoHeight;
+              let dark = 'none';
+              if (c.width && c.height) {
+                const x = c.getContext('2d');
+                x.drawImage(v, 0, 0);
+                const d = x.getImageData(0, 0, c.width, c.height).data;
+                let n = 0;
+                for (let i = 0; i < d.length; i += 4) if (d[i] < 128) n++;
+                dark = (n / (c.width * c.height)).toFixed(3);
+              }
+              return [`video readyState ${v.readyState}, paused ${v.paused}, hidden ${v.hidden}, ${v.videoWidth}x${v.videoHeight}, at ${v.currentTime.toFixed(1)} s, dark fraction ${dark}; status: ${document.querySelector('[data-scan-status]')?.textContent}`,
+                c.width ? c.toDataURL('image/png') : ''];
+            }
+            """);
+        if (state[1].Length > 0)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(WebFixture.ScreenshotFolder, "scanner-camera-frame.png"), Convert.FromBase64String(state[1][(state[1].IndexOf(',') + 1)..]));
+        }
+
+        return state[0];
+    }
+
     [Fact]
     public async Task The_camera_reads_a_member_card_shown_on_a_phone_and_credits_that_member()
     {
         var merchant = await fixture.CreateMerchantAsync();
-        // The card's SVG is 37 modules (QR and quiet zone) drawn 340 CSS px wide: at 37/34 device pixels
-        // per CSS pixel every module is exactly 10 pixels. At a fractional pitch (9.2) some modules come out
-        // 9 pixels wide and others 10, and for some member UUIDs ZXing's detector then misjudges the
-        // code's dimension on every frame (all frames being identical): that was the flaky failure.
-        var cardPage = await fixture.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 640, Height = 900 }, DeviceScaleFactor = 37f / 34f, Locale = "fr-FR" });
+        var cardPage = await fixture.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 390, Height = 844 }, Locale = "fr-FR" });
         await cardPage.GotoAsync($"{fixture.Web}inscription/{merchant.Slug}");
         await cardPage.GetByLabel("Prénom et nom").FillAsync("Pierre Curie");
         await cardPage.GetByLabel("E-mail", new() { Exact = true }).FillAsync($"pierre.{Guid.NewGuid():N}@example.fr");
@@ -77,13 +107,9 @@ public sealed class CustomerTests(WebFixture fixture)
         try
         {
             var png = Path.Combine(folder, "card.png");
-            // The card's own SVG, filmed at the page's origin: where the card page lays it out depends on
-            // the text above it (merchant and member names, fonts), and at a fractional offset the
-            // module edges fall between device pixels again, which made this test flaky on some runs.
-            var svg = await cardPage.Locator(".qr svg").EvaluateAsync<string>("e => e.outerHTML");
-            await cardPage.SetContentAsync($"<html><body style=\"margin:0;background:#fff\"><div id=\"qr\" style=\"width:340px;height:340px\">{svg}</div></body></html>");
-            await cardPage.AddStyleTagAsync(new() { Content = "#qr svg { display: block; width: 340px; height: 340px; }" });
-            await cardPage.Locator("#qr svg").ScreenshotAsync(new LocatorScreenshotOptions { Path = png });
+            // The QR as the card page lays it out (37 modules in 340 CSS pixels: 9.2 pixels each, so some
+            // modules come out 9 pixels wide and others 10, as on a real screen).
+            await cardPage.Locator(".qr svg").ScreenshotAsync(new LocatorScreenshotOptions { Path = png });
             await cardPage.CloseAsync();
             var video = await FakeCamera.VideoOfAsync(png, Path.Combine(folder, "card.y4m"));
 
@@ -94,7 +120,15 @@ public sealed class CustomerTests(WebFixture fixture)
             await page.GetByRole(AriaRole.Button, new() { Name = "Scanner avec la caméra" }).ClickAsync();
 
             // A loaded machine starts the camera and reads its frames slowly: a generous wait, no fixed delay.
-            await Assertions.Expect(page.Locator(".result")).ToContainTextAsync("Pierre Curie", new() { Timeout = 90_000 });
+            try
+            {
+                await Assertions.Expect(page.Locator(".result")).ToContainTextAsync("Pierre Curie", new() { Timeout = 90_000 });
+            }
+            catch (PlaywrightException)
+            {
+                throw new TimeoutException($"the camera read nothing in 90 s; {await CameraStateAsync(page)}");
+            }
+
             await Assertions.Expect(page.Locator(".result")).ToContainTextAsync("+8 points");
             Assert.Equal(8, await ScannerTests.PointsAsync(fixture, merchant, memberId));
             await WebFixture.ScreenshotAsync(page, "scanner-camera-credited");

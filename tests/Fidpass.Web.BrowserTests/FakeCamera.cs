@@ -13,8 +13,7 @@ public static class FakeCamera
 
     /// <summary>
     /// A few seconds of identical 640×480 frames (Chromium loops the file) holding the screenshot of
-    /// a code, unscaled (scaling would make module widths uneven again) and centred on white, which
-    /// adds to its quiet zone.
+    /// a code, unscaled and centred on white, which adds to its quiet zone.
     /// </summary>
     public static async Task<string> VideoOfAsync(string png, string video)
     {

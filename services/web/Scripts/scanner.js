@@ -1,6 +1,11 @@
-// Camera scan for "Caisse rapide": decodes the card's QR (or a printed card's Code 128) with ZXing
-// and submits the form as if the code had been typed (a hardware scanner does the same: types the
-// code, then Enter).
+// Camera scan for "Caisse rapide": decodes the card's QR with jsQR (or a printed card's Code 128
+// with ZXing) and submits the form as if the code had been typed (a hardware scanner does the same:
+// types the code, then Enter).
+//
+// QR codes go to jsQR, not ZXing: on crisp 640x480 frames of the card's own QR (what a phone screen
+// held still in front of the camera shows), ZXing's QR reader read 366 of 400 random member codes,
+// and 2 of them at none of 7 scales; jsQR read all 400 at module sizes from 5 to 12.5 pixels.
+// A member whose card the till cannot read is a member who gets no points.
 //
 // The frame loop is ours, not ZXing's `decodeFromConstraints`, which failed silently on a loaded
 // machine: it starts decoding only once its play() wait settles (that wait can stay pending
@@ -9,7 +14,8 @@
 // barcode format on each frame. Here each frame is drawn at the video's current size, only the two
 // card formats are tried, any failure just waits for the next frame, and the next attempt is
 // scheduled after the previous one ends (a slow machine reads fewer frames, never a queue of them).
-import { BarcodeFormat, BinaryBitmap, DecodeHintType, HybridBinarizer, MultiFormatOneDReader, QRCodeReader } from '@zxing/library';
+import jsQR from 'jsqr';
+import { BarcodeFormat, BinaryBitmap, DecodeHintType, HybridBinarizer, MultiFormatOneDReader } from '@zxing/library';
 import { HTMLCanvasElementLuminanceSource } from '@zxing/browser';
 
 const button = document.querySelector('[data-scan-start]');
@@ -19,25 +25,24 @@ const input = document.querySelector('[data-scan-target]');
 
 const pauseBetweenFrames = 150;
 
-const oneDHints = new Map([[DecodeHintType.POSSIBLE_FORMATS, [BarcodeFormat.CODE_128]]]);
-const readers = [
-  { reader: new QRCodeReader(), hints: new Map([[DecodeHintType.POSSIBLE_FORMATS, [BarcodeFormat.QR_CODE]]]) },
-  { reader: new MultiFormatOneDReader(oneDHints), hints: oneDHints },
-];
+const code128Hints = new Map([[DecodeHintType.POSSIBLE_FORMATS, [BarcodeFormat.CODE_128]]]);
+const code128Reader = new MultiFormatOneDReader(code128Hints);
 
-/** The text of a card code seen on the canvas, or null. ZXing throws when it finds nothing. */
-const decode = (canvas) => {
-  const bitmap = new BinaryBitmap(new HybridBinarizer(new HTMLCanvasElementLuminanceSource(canvas)));
-  for (const { reader, hints } of readers) {
-    try {
-      return reader.decode(bitmap, hints).getText();
-    } catch {
-      // not found on this frame by this reader
-    } finally {
-      reader.reset();
-    }
+/** The text of a card code seen on the canvas, or null. */
+const decode = (canvas, context) => {
+  const { data, width, height } = context.getImageData(0, 0, canvas.width, canvas.height);
+  // Cards are dark on light: looking for an inverted code too would double the work per frame.
+  const qr = jsQR(data, width, height, { inversionAttempts: 'dontInvert' });
+  if (qr?.data) {
+    return qr.data;
   }
-  return null;
+  try {
+    return code128Reader.decode(new BinaryBitmap(new HybridBinarizer(new HTMLCanvasElementLuminanceSource(canvas))), code128Hints).getText();
+  } catch {
+    return null; // ZXing throws when it finds nothing
+  } finally {
+    code128Reader.reset();
+  }
 };
 
 if (button && video && input) {
@@ -80,7 +85,7 @@ if (button && video && input) {
       }
       try {
         context.drawImage(video, 0, 0, width, height);
-        code = decode(canvas);
+        code = decode(canvas, context);
       } catch {
         // a frame that cannot be read (e.g. the camera changing resolution): try the next one
       }
