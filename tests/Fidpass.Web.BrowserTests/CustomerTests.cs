@@ -57,7 +57,7 @@ public sealed class CustomerTests(WebFixture fixture)
 
     /// <summary>
     /// What the scanner's video shows when the camera read nothing: its state and size, and how much
-    /// of its current frame is dark (about a fifth for the card's QR, 0 for a blank frame). The frame
+    /// of its current frame is dark (about 0.14 for the card's QR, 0 for a blank frame). The frame
     /// itself is saved with the screenshots.
     /// </summary>
     private static async Task<string> CameraStateAsync(IPage page)
