@@ -28,8 +28,9 @@ const pauseBetweenFrames = 150;
 const code128Hints = new Map([[DecodeHintType.POSSIBLE_FORMATS, [BarcodeFormat.CODE_128]]]);
 const code128Reader = new MultiFormatOneDReader(code128Hints);
 
-/** The text of a card code seen on the canvas, or null. */
-const decode = (canvas, context) => {
+/** The text of a card code seen on the context's canvas, or null. */
+const decode = (context) => {
+  const { canvas } = context;
   const { data, width, height } = context.getImageData(0, 0, canvas.width, canvas.height);
   // Cards are dark on light: looking for an inverted code too would double the work per frame.
   const qr = jsQR(data, width, height, { inversionAttempts: 'dontInvert' });
@@ -85,7 +86,7 @@ if (button && video && input) {
       }
       try {
         context.drawImage(video, 0, 0, width, height);
-        code = decode(canvas, context);
+        code = decode(context);
       } catch {
         // a frame that cannot be read (e.g. the camera changing resolution): try the next one
       }
