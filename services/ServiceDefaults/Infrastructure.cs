@@ -32,7 +32,7 @@ public static class Infrastructure
         var marten = builder.Services.AddMarten(services =>
             {
                 var options = new StoreOptions();
-                options.Connection(WithAutoPrepare(services.GetRequiredService<IConfiguration>().GetConnectionString(PostgresConnectionName)
+                options.Connection(Tuned(services.GetRequiredService<IConfiguration>().GetConnectionString(PostgresConnectionName)
                     ?? throw new InvalidOperationException("ConnectionStrings:postgres is not configured.")));
                 options.DatabaseSchemaName = schema;
                 options.Events.DatabaseSchemaName = schema;
@@ -68,16 +68,29 @@ public static class Infrastructure
     }
 
     /// <summary>
-    /// Npgsql prepares the statements a service repeats (Marten's few dozen shapes) unless the
-    /// connection string says otherwise: PostgreSQL then skips parsing and planning them each time.
+    /// Npgsql settings for Marten's pattern of use, unless the connection string already says:
+    /// <list type="bullet">
+    /// <item>Npgsql prepares the statements a service repeats (Marten's few dozen shapes), so
+    /// PostgreSQL skips parsing and planning them each time.</item>
+    /// <item>No reset when a connection goes back to the pool. Every session checks one out per query
+    /// and per commit, and each return cost PostgreSQL a seven-statement reset (<c>RESET ALL; CLOSE ALL;
+    /// UNLISTEN *; pg_advisory_unlock_all(); …</c>): 66 of the 144 statements it logged over four quiet
+    /// seconds with one scan in them. Nothing here leaves state on a connection: no session settings, LISTEN, temporary tables
+    /// or session-level advisory locks (the daemon runs Solo; migrations lock per transaction).</item>
+    /// </list>
     /// </summary>
-    internal static string WithAutoPrepare(string connectionString)
+    internal static string Tuned(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
         {
             builder.MaxAutoPrepare = 64;
             builder.AutoPrepareMinUsages = 2;
+        }
+
+        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.NoResetOnClose = true;
         }
 
         return builder.ConnectionString;
