@@ -4,8 +4,10 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Fidpass.Gateway.Authentication;
 using Fidpass.MerchantToken;
 using Fidpass.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Fidpass.Gateway.IntegrationTests;
 
@@ -236,6 +238,56 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
         {
             await Eventually.True(async () => (await ListKeys(replica, merchant.Slug, key.Key)).StatusCode == HttpStatusCode.Unauthorized,
                 TimeSpan.FromSeconds(5), $"revoked key refused by {replica.BaseAddress}");
+        }
+    }
+
+    [Fact]
+    public async Task A_credential_in_use_costs_one_introspection_at_a_time_and_is_renewed_before_it_expires()
+    {
+        var calls = new IntrospectionCalls();
+        var (_, replica) = await fixture.StartGatewayAsync(gateway => gateway
+            .With("Gateway:Introspection:CacheSeconds", "4")
+            .WithServices(services => services.AddHttpClient(CredentialIntrospector.HttpClientName).AddHttpMessageHandler(() => new CountingHandler(calls))));
+        var merchant = await fixture.CreateMerchantAsync();
+        var key = await fixture.IssueKeyAsync(merchant, "lookup");
+
+        // 40 requests arrive together with a credential this replica has never seen: one call answers them all.
+        var first = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => ListKeys(replica, merchant.Slug, key.Key)));
+        Assert.All(first, answer => Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode)); // authenticated, not allowed to manage keys
+        Assert.Equal(1, calls.Introspections);
+
+        // In the last fifth of its 4 s the answer still serves, and one call renews it in the background…
+        await Task.Delay(TimeSpan.FromSeconds(3.4), Ct);
+        Assert.Equal(HttpStatusCode.Forbidden, (await ListKeys(replica, merchant.Slug, key.Key)).StatusCode);
+        await Eventually.True(() => Task.FromResult(calls.Introspections == 2), TimeSpan.FromSeconds(2), "background renewal");
+
+        // …so after the first answer's expiry the credential is still known, with no further call.
+        await Task.Delay(TimeSpan.FromSeconds(1.2), Ct);
+        var later = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => ListKeys(replica, merchant.Slug, key.Key)));
+        Assert.All(later, answer => Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode));
+        Assert.Equal(2, calls.Introspections);
+    }
+
+    private sealed class IntrospectionCalls
+    {
+        private int _count;
+
+        public int Introspections => Volatile.Read(ref _count);
+
+        public void Add() => Interlocked.Increment(ref _count);
+    }
+
+    /// <summary>Counts the gateway's real calls to merchant-token's introspection route.</summary>
+    private sealed class CountingHandler(IntrospectionCalls calls) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri?.AbsolutePath == "/internal/introspect")
+            {
+                calls.Add();
+            }
+
+            return base.SendAsync(request, cancellationToken);
         }
     }
 

@@ -93,8 +93,8 @@ public class GatewayFixture : IAsyncLifetime
         (Gateway, Client) = await StartGatewayAsync();
     }
 
-    /// <summary>Starts a gateway replica in front of the fixture's services (the fixture starts one; tests may add more).</summary>
-    public async Task<(KestrelHost<GatewayApp> Host, HttpClient Client)> StartGatewayAsync()
+    /// <summary>Starts a gateway replica in front of the fixture's services (the fixture starts one; tests may add more, with their own settings).</summary>
+    public async Task<(KestrelHost<GatewayApp> Host, HttpClient Client)> StartGatewayAsync(Action<KestrelHost<GatewayApp>>? configure = null)
     {
         var gateway = new KestrelHost<GatewayApp>(Logs);
         gateway.WithInfrastructure(Postgres, RabbitMq)
@@ -109,6 +109,7 @@ public class GatewayFixture : IAsyncLifetime
         }
 
         ConfigureGateway(gateway);
+        configure?.Invoke(gateway);
         Track(gateway);
         var client = new HttpClient { BaseAddress = gateway.Start() };
         _clients.Add(client);

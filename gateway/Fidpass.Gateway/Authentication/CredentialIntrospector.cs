@@ -26,84 +26,52 @@ public sealed class IntrospectionUnavailableException(string message, Exception?
 
 /// <summary>
 /// Resolves credentials and slugs through merchant-token's internal routes, with a short in-memory
-/// cache per replica: a valid credential ~30 s, an invalid one ~2 s, keyed by the SHA-256 of the
-/// secret (the secret itself is never kept). <see cref="Revoke"/> (driven by
-/// <c>CredentialRevoked</c>) evicts at once and remembers the id for a while, so an introspection
-/// that was already in flight when the revocation arrived cannot put the credential back.
+/// cache per replica (<see cref="RefreshingCache{T}"/>): a valid credential ~30 s, an invalid one
+/// ~2 s, keyed by the SHA-256 of the secret (the secret itself is never kept). <see cref="Revoke"/>
+/// (driven by <c>CredentialRevoked</c>) evicts at once and remembers the id for a while, so an
+/// introspection that was already in flight when the revocation arrived cannot put the credential back.
 /// </summary>
 public sealed class CredentialIntrospector(IHttpClientFactory clients, IConfiguration configuration, TimeProvider clock)
 {
     public const string HttpClientName = "merchant-token";
 
     private const int MaxEntries = 100_000;
-    private readonly ConcurrentDictionary<string, CacheEntry<Introspection>> _credentials = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, CacheEntry<MerchantSummary>> _merchants = new(StringComparer.Ordinal);
+    private readonly RefreshingCache<Introspection> _credentials = new(clock, MaxEntries);
+    private readonly RefreshingCache<MerchantSummary> _merchants = new(clock, MaxEntries);
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _revoked = new();
     private readonly TimeSpan _positive = Seconds(configuration, "Gateway:Introspection:CacheSeconds", 30);
     private readonly TimeSpan _negative = Seconds(configuration, "Gateway:Introspection:NegativeCacheSeconds", 2);
     private readonly TimeSpan _merchantPositive = Seconds(configuration, "Gateway:Introspection:MerchantCacheSeconds", 300);
 
-    private sealed record CacheEntry<T>(T? Value, DateTimeOffset ExpiresAt);
-
     /// <summary>The cache key (and rate-limit partition) of a secret: its SHA-256, never the secret.</summary>
     public static string Fingerprint(string secret) => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
     /// <summary>A cache hit answers synchronously: the per-request path allocates no task and makes no call.</summary>
-    public ValueTask<Introspection?> IntrospectAsync(string secret, string fingerprint, CancellationToken cancellationToken)
+    public async ValueTask<Introspection?> IntrospectAsync(string secret, string fingerprint, CancellationToken cancellationToken)
     {
-        if (_credentials.TryGetValue(fingerprint, out var cached) && cached.ExpiresAt > clock.GetUtcNow())
+        var found = await _credentials.GetAsync(fingerprint, async () =>
         {
-            return ValueTask.FromResult(cached.Value is { } hit && IsRevoked(hit.CredentialId) ? null : cached.Value);
-        }
-
-        return new ValueTask<Introspection?>(IntrospectUncachedAsync(secret, fingerprint, cancellationToken));
+            var answer = await CallAsync<Introspection>(() => clients.CreateClient(HttpClientName)
+                .PostAsJsonAsync(new Uri("/internal/introspect", UriKind.Relative), new { credential = secret }, CancellationToken.None));
+            return answer is null || IsRevoked(answer.CredentialId) ? (null, _negative) : (answer, _positive);
+        }, cancellationToken);
+        return found is not null && IsRevoked(found.CredentialId) ? null : found;
     }
 
-    public ValueTask<MerchantSummary?> FindMerchantAsync(string slug, CancellationToken cancellationToken)
-    {
-        if (_merchants.TryGetValue(slug, out var cached) && cached.ExpiresAt > clock.GetUtcNow())
+    public ValueTask<MerchantSummary?> FindMerchantAsync(string slug, CancellationToken cancellationToken) =>
+        _merchants.GetAsync(slug, async () =>
         {
-            return ValueTask.FromResult(cached.Value);
-        }
-
-        return new ValueTask<MerchantSummary?>(FindMerchantUncachedAsync(slug, cancellationToken));
-    }
-
-    private async Task<Introspection?> IntrospectUncachedAsync(string secret, string fingerprint, CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        var found = await CallAsync<Introspection>(
-            () => clients.CreateClient(HttpClientName).PostAsJsonAsync(new Uri("/internal/introspect", UriKind.Relative), new { credential = secret }, cancellationToken), cancellationToken);
-        if (found is not null && IsRevoked(found.CredentialId))
-        {
-            found = null;
-        }
-
-        Remember(_credentials, fingerprint, new CacheEntry<Introspection>(found, now + (found is null ? _negative : _positive)));
-        return found;
-    }
-
-    private async Task<MerchantSummary?> FindMerchantUncachedAsync(string slug, CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        var found = await CallAsync<MerchantSummary>(
-            () => clients.CreateClient(HttpClientName).GetAsync(new Uri("/internal/merchants/" + Uri.EscapeDataString(slug), UriKind.Relative), cancellationToken), cancellationToken);
-        Remember(_merchants, slug, new CacheEntry<MerchantSummary>(found, now + (found is null ? _negative : _merchantPositive)));
-        return found;
-    }
+            var answer = await CallAsync<MerchantSummary>(() => clients.CreateClient(HttpClientName)
+                .GetAsync(new Uri("/internal/merchants/" + Uri.EscapeDataString(slug), UriKind.Relative), CancellationToken.None));
+            return (answer, answer is null ? _negative : _merchantPositive);
+        }, cancellationToken);
 
     /// <summary>Forget every cached use of this credential on this replica, now and for any answer still in flight.</summary>
     public void Revoke(Guid credentialId)
     {
         var now = clock.GetUtcNow();
         _revoked[credentialId] = now;
-        foreach (var (key, entry) in _credentials)
-        {
-            if (entry.Value?.CredentialId == credentialId)
-            {
-                _credentials.TryRemove(key, out _);
-            }
-        }
+        _credentials.RemoveWhere(cached => cached.CredentialId == credentialId);
 
         // Ids only need remembering longer than a cached answer can live.
         foreach (var (id, at) in _revoked)
@@ -117,17 +85,9 @@ public sealed class CredentialIntrospector(IHttpClientFactory clients, IConfigur
 
     private bool IsRevoked(Guid credentialId) => _revoked.ContainsKey(credentialId);
 
-    private static void Remember<T>(ConcurrentDictionary<string, CacheEntry<T>> cache, string key, CacheEntry<T> entry)
-    {
-        if (cache.Count >= MaxEntries)
-        {
-            cache.Clear();
-        }
-
-        cache[key] = entry;
-    }
-
-    private static async Task<T?> CallAsync<T>(Func<Task<HttpResponseMessage>> send, CancellationToken cancellationToken)
+    /// <summary>One call to merchant-token, on behalf of every request waiting for it (so no request's
+    /// cancellation applies; the client's own timeout does).</summary>
+    private static async Task<T?> CallAsync<T>(Func<Task<HttpResponseMessage>> send)
         where T : class
     {
         HttpResponseMessage response;
@@ -135,7 +95,7 @@ public sealed class CredentialIntrospector(IHttpClientFactory clients, IConfigur
         {
             response = await send();
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
             throw new IntrospectionUnavailableException("merchant-token did not answer.", ex);
         }
@@ -152,7 +112,7 @@ public sealed class CredentialIntrospector(IHttpClientFactory clients, IConfigur
                 throw new IntrospectionUnavailableException($"merchant-token answered {(int)response.StatusCode}.");
             }
 
-            return await response.Content.ReadFromJsonAsync<T>(cancellationToken);
+            return await response.Content.ReadFromJsonAsync<T>();
         }
     }
 
