@@ -61,7 +61,7 @@ internal static partial class BenchReport
             Line($"");
             Line($"## 2. Gateway vs direct: the authenticated lookup at 1,000 requests/s");
             Line($"");
-            Line($"`bench/Fidpass.GatewayBench {gateway.Arguments}`: the same `GET /api/businesses/{{slug}}/integration/lookup` sent through the gateway (dashboard token, introspected once and cached) and straight to loyalty (with the headers the gateway would set), open loop, 15,000 requests each after a warm-up.");
+            Line($"`bench/Fidpass.GatewayBench {gateway.Arguments}`: the same `GET /api/businesses/{{slug}}/integration/lookup` sent through the gateway (dashboard token, introspected once and cached) and straight to loyalty (with the headers the gateway would set), open loop at 1,000/s, 15,000 requests each way after a warm-up, the two ways taking turns every 100 ms so that a pause of the machine hits both alike.");
             Child(md, gateway);
             Processes(md, gateway.Processes, gateway.Operations, "request");
         }

@@ -99,8 +99,8 @@ foreach (var simulator in simulators)
 
 // ---- Phases 2 and 3: the gateway and bus benchmarks, as separate processes ------------------------
 var gatewayPid = File.ReadAllText(Path.Combine(options.State, "run", "gateway.pid")).Trim();
-// What each child serves, warm-up included (GatewayBench: min(1,000, a tenth) first, direct then
-// through the gateway; PaymentBench: a tenth first), for the CPU-per-operation column.
+// What each child serves, warm-up included (GatewayBench: min(1,000, a tenth) each way first, then
+// both ways in alternating 100 ms blocks; PaymentBench: a tenth first), for the CPU-per-operation column.
 const int lookups = 15000, payments = 6000;
 var gatewayRun = options.SkipGateway ? null : await Child.RunAsync(options, log, "Fidpass.GatewayBench", 2 * (lookups + Math.Min(1000, lookups / 10)),
     "--admin-key", adminKey, "--direct", "http://127.0.0.1:5102", "--path", "/api/businesses/{slug}/integration/lookup?barcode={member}",

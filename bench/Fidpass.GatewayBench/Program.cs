@@ -7,10 +7,11 @@ using System.Text.Json;
 // Usage:
 //   dotnet run -c Release --project bench/Fidpass.GatewayBench -- \
 //     --gateway http://127.0.0.1:5080 --direct http://127.0.0.1:5101 --admin-key <FIDPASS_ADMIN_KEY> \
-//     [--path "/api/v1/merchants/{slug}/integration-keys"] [--requests 20000] [--concurrency 16] [--rate 1000]
-// Without --rate, a closed loop of --concurrency callers measures peak throughput. With --rate, an
-// open loop sends at that fixed arrival rate and times each request from when it was due, so a slow
-// answer cannot hide the requests queued behind it (no coordinated omission).
+//     [--path "/api/v1/merchants/{slug}/integration-keys"] [--requests 20000] [--concurrency 16] [--rate 1000] [--block-ms 100]
+// Without --rate, a closed loop of --concurrency callers measures peak throughput, one way after the
+// other. With --rate, an open loop sends at that fixed arrival rate and times each request from when
+// it was due, so a slow answer cannot hide the requests queued behind it (no coordinated omission);
+// the two ways take turns every --block-ms, --requests each.
 // The same authenticated GET is sent through the gateway (dashboard token, introspected and cached
 // there) and straight to the service (with the X-Fidpass-* headers the gateway would have set).
 // For the loyalty lookup: --direct http://127.0.0.1:5102 --path "/api/businesses/{slug}/integration/lookup?barcode={member}"
@@ -74,16 +75,21 @@ HttpRequestMessage Direct()
 }
 
 Console.WriteLine(options.Rate > 0
-    ? $"{Environment.ProcessorCount} CPU, {options.Requests} requests at {options.Rate}/s (open loop), {options.Method} {options.Path}"
+    ? $"{Environment.ProcessorCount} CPU, {options.Requests} requests each way at {options.Rate}/s (open loop, direct and gateway alternating every {options.BlockMs} ms), {options.Method} {options.Path}"
     : $"{Environment.ProcessorCount} CPU, {options.Requests} requests, concurrency {options.Concurrency}, {options.Method} {options.Path}");
-var direct = await Run("direct ", Direct);
+Func<HttpRequestMessage>[] ways = [Direct, ThroughGateway];
+var warmUp = Math.Min(1000, options.Requests / 10);
+foreach (var way in ways)
+{
+    await Drive(warmUp, way, null); // JIT, connection pools, caches
+}
+
 var cpuBefore = ProcessCpu(options.GatewayPid);
-var gateway = await Run("gateway", ThroughGateway);
+var (direct, gateway) = options.Rate > 0 ? await Interleaved() : (await Run("direct ", Direct), await Run("gateway", ThroughGateway));
 if (ProcessCpu(options.GatewayPid) - cpuBefore is { } cpu)
 {
-    // Warm-up included: the gateway served it too.
-    var served = options.Requests + Math.Min(1000, options.Requests / 10);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"gateway process: {cpu.TotalMicroseconds / served:F0} µs CPU per request"));
+    // In the closed loop the direct run is inside the window too, but the gateway served none of it.
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"gateway process: {cpu.TotalMicroseconds / options.Requests:F0} µs CPU per request"));
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -91,13 +97,60 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
 
 async Task<Result> Run(string label, Func<HttpRequestMessage> make)
 {
-    await Drive(Math.Min(1000, options.Requests / 10), make, null); // warm-up: JIT, connection pools, caches
     var latencies = new double[options.Requests];
     var watch = Stopwatch.StartNew();
-    await (options.Rate > 0 ? DriveAtRate(options.Requests, options.Rate, make, latencies) : Drive(options.Requests, make, latencies));
-    var elapsed = watch.Elapsed.TotalSeconds;
+    await Drive(options.Requests, make, latencies);
+    return Report(label, latencies, options.Requests / watch.Elapsed.TotalSeconds);
+}
+
+// At a fixed rate the two ways take turns in short blocks, so a pause of this shared machine (a GC,
+// a checkpoint, another process) lands on both alike: run one after the other, a single stall
+// decided which way had the worse p99 (the difference swung from -150 to +200 ms between runs).
+async Task<(Result Direct, Result Gateway)> Interleaved()
+{
+    var perBlock = Math.Max(1, options.Rate * options.BlockMs / 1000);
+    var latencies = new[] { new double[options.Requests], new double[options.Requests] };
+    var counts = new int[2];
+    var finished = new long[2];
+    var origin = Stopwatch.GetTimestamp();
+    var sent = new List<Task>(2 * options.Requests);
+    for (var i = 0; counts[0] < options.Requests || counts[1] < options.Requests; i++)
+    {
+        var way = (i / perBlock) % 2;
+        if (counts[way] == options.Requests)
+        {
+            way = 1 - way;
+        }
+
+        var due = origin + (long)((double)i * Stopwatch.Frequency / options.Rate);
+        while (Stopwatch.GetTimestamp() < due)
+        {
+            await Task.Delay(1);
+        }
+
+        sent.Add(Timed(way, counts[way]++, due));
+    }
+
+    async Task Timed(int way, int index, long due)
+    {
+        await SendOne(ways[way], latencies[way], index, due);
+        lock (finished)
+        {
+            finished[way] = Math.Max(finished[way], Stopwatch.GetTimestamp());
+        }
+    }
+
+    await Task.WhenAll(sent);
+    // Each way ran half the time at the full rate: a way that kept up served its requests at that rate
+    // over its half of the run; one that fell behind finished later and shows less.
+    double Throughput(int way) => options.Requests / ((finished[way] - origin) / (double)Stopwatch.Frequency / 2);
+    return (Report("direct ", latencies[0], Throughput(0)), Report("gateway", latencies[1], Throughput(1)));
+}
+
+Result Report(string label, double[] latencies, double throughput)
+{
     Array.Sort(latencies);
-    var result = new Result(options.Requests / elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99), Percentile(latencies, 0.999));
+    var result = new Result(throughput, Percentile(latencies, 0.50), Percentile(latencies, 0.99), Percentile(latencies, 0.999));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{label}: {result.Throughput,8:F0} req/s   p50 {result.P50,6:F2} ms   p99 {result.P99,6:F2} ms   p99.9 {result.P999,7:F2} ms"));
     return result;
@@ -114,24 +167,6 @@ async Task Drive(int count, Func<HttpRequestMessage> make, double[]? latencies)
             await SendOne(make, latencies, i, Stopwatch.GetTimestamp());
         }
     }));
-}
-
-async Task DriveAtRate(int count, int rate, Func<HttpRequestMessage> make, double[] latencies)
-{
-    var origin = Stopwatch.GetTimestamp();
-    var sent = new List<Task>(count);
-    for (var i = 0; i < count; i++)
-    {
-        var due = origin + (long)((double)i * Stopwatch.Frequency / rate);
-        while (Stopwatch.GetTimestamp() < due)
-        {
-            await Task.Delay(1);
-        }
-
-        sent.Add(SendOne(make, latencies, i, due));
-    }
-
-    await Task.WhenAll(sent);
 }
 
 async Task SendOne(Func<HttpRequestMessage> make, double[]? latencies, int index, long start)
@@ -167,7 +202,7 @@ static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Le
 
 internal sealed record Result(double Throughput, double P50, double P99, double P999);
 
-internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string Path, int Requests, int Concurrency, int Rate, string Method, string? Body, int Members, int? GatewayPid)
+internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string Path, int Requests, int Concurrency, int Rate, string Method, string? Body, int Members, int? GatewayPid, int BlockMs)
 {
     public static Options Parse(string[] args)
     {
@@ -185,6 +220,7 @@ internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string 
             Arg("--method", "GET"),
             args.Contains("--body") ? Arg("--body", null) : null,
             int.Parse(Arg("--members", "200"), CultureInfo.InvariantCulture),
-            args.Contains("--gateway-pid") ? int.Parse(Arg("--gateway-pid", null), CultureInfo.InvariantCulture) : null);
+            args.Contains("--gateway-pid") ? int.Parse(Arg("--gateway-pid", null), CultureInfo.InvariantCulture) : null,
+            int.Parse(Arg("--block-ms", "100"), CultureInfo.InvariantCulture));
     }
 }
