@@ -46,7 +46,7 @@ public sealed class CredentialIntrospector(IHttpClientFactory clients, IConfigur
     /// <summary>The cache key (and rate-limit partition) of a secret: its SHA-256, never the secret.</summary>
     public static string Fingerprint(string secret) => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
-    /// <summary>A cache hit answers synchronously: the per-request path allocates no task and makes no call.</summary>
+    /// <summary>A cache hit completes synchronously and makes no call.</summary>
     public async ValueTask<Introspection?> IntrospectAsync(string secret, string fingerprint, CancellationToken cancellationToken)
     {
         var found = await _credentials.GetAsync(fingerprint, async () =>
