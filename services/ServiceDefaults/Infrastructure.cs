@@ -75,8 +75,9 @@ public static class Infrastructure
     /// <item>No reset when a connection goes back to the pool. Every session checks one out per query
     /// and per commit, and each return cost PostgreSQL a seven-statement reset (<c>RESET ALL; CLOSE ALL;
     /// UNLISTEN *; pg_advisory_unlock_all(); …</c>): 66 of the 144 statements it logged over four quiet
-    /// seconds with one scan in them. Nothing here leaves state on a connection: no session settings, LISTEN, temporary tables
-    /// or session-level advisory locks (the daemon runs Solo; migrations lock per transaction).</item>
+    /// seconds with one scan in them. Nothing here leaves state on a connection: no session settings,
+    /// LISTEN, temporary tables or session-level advisory locks (the daemon runs Solo; migrations lock
+    /// per transaction).</item>
     /// </list>
     /// </summary>
     internal static string Tuned(string connectionString)

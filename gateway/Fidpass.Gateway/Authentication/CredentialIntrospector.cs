@@ -46,25 +46,29 @@ public sealed class CredentialIntrospector(IHttpClientFactory clients, IConfigur
     /// <summary>The cache key (and rate-limit partition) of a secret: its SHA-256, never the secret.</summary>
     public static string Fingerprint(string secret) => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
-    /// <summary>A cache hit completes synchronously and makes no call.</summary>
+    /// <summary>A cache hit completes synchronously, allocates nothing and makes no call.</summary>
     public async ValueTask<Introspection?> IntrospectAsync(string secret, string fingerprint, CancellationToken cancellationToken)
     {
-        var found = await _credentials.GetAsync(fingerprint, async () =>
-        {
-            var answer = await CallAsync<Introspection>(() => clients.CreateClient(HttpClientName)
-                .PostAsJsonAsync(new Uri("/internal/introspect", UriKind.Relative), new { credential = secret }, CancellationToken.None));
-            return answer is null || IsRevoked(answer.CredentialId) ? (null, _negative) : (answer, _positive);
-        }, cancellationToken);
+        var found = await _credentials.GetAsync(fingerprint, (Self: this, Secret: secret), static s => s.Self.IntrospectUncachedAsync(s.Secret), cancellationToken);
         return found is not null && IsRevoked(found.CredentialId) ? null : found;
     }
 
     public ValueTask<MerchantSummary?> FindMerchantAsync(string slug, CancellationToken cancellationToken) =>
-        _merchants.GetAsync(slug, async () =>
-        {
-            var answer = await CallAsync<MerchantSummary>(() => clients.CreateClient(HttpClientName)
-                .GetAsync(new Uri("/internal/merchants/" + Uri.EscapeDataString(slug), UriKind.Relative), CancellationToken.None));
-            return (answer, answer is null ? _negative : _merchantPositive);
-        }, cancellationToken);
+        _merchants.GetAsync(slug, (Self: this, Slug: slug), static s => s.Self.FindMerchantUncachedAsync(s.Slug), cancellationToken);
+
+    private async Task<(Introspection?, TimeSpan)> IntrospectUncachedAsync(string secret)
+    {
+        var answer = await CallAsync<Introspection>(() => clients.CreateClient(HttpClientName)
+            .PostAsJsonAsync(new Uri("/internal/introspect", UriKind.Relative), new { credential = secret }, CancellationToken.None));
+        return answer is null || IsRevoked(answer.CredentialId) ? (null, _negative) : (answer, _positive);
+    }
+
+    private async Task<(MerchantSummary?, TimeSpan)> FindMerchantUncachedAsync(string slug)
+    {
+        var answer = await CallAsync<MerchantSummary>(() => clients.CreateClient(HttpClientName)
+            .GetAsync(new Uri("/internal/merchants/" + Uri.EscapeDataString(slug), UriKind.Relative), CancellationToken.None));
+        return (answer, answer is null ? _negative : _merchantPositive);
+    }
 
     /// <summary>Forget every cached use of this credential on this replica, now and for any answer still in flight.</summary>
     public void Revoke(Guid credentialId)

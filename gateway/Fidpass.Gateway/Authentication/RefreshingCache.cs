@@ -20,10 +20,11 @@ internal sealed class RefreshingCache<T>(TimeProvider clock, int maxEntries)
     private sealed record Entry(T? Value, DateTimeOffset RenewAt, DateTimeOffset ExpiresAt);
 
     /// <summary>
-    /// The cached answer, else <paramref name="load"/>'s: the answer (null for "unknown") and how long
-    /// it may be kept, counted from when the call started. A cache hit completes synchronously.
+    /// The cached answer, else <paramref name="load"/>'s (called with <paramref name="state"/>): the
+    /// answer (null for "unknown") and how long it may be kept, counted from when the call started.
+    /// A cache hit completes synchronously and allocates nothing when <paramref name="load"/> is static.
     /// </summary>
-    public ValueTask<T?> GetAsync(string key, Func<Task<(T? Value, TimeSpan Lifetime)>> load, CancellationToken cancellationToken)
+    public ValueTask<T?> GetAsync<TState>(string key, TState state, Func<TState, Task<(T? Value, TimeSpan Lifetime)>> load, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         if (_entries.TryGetValue(key, out var entry) && entry.ExpiresAt > now)
@@ -31,14 +32,14 @@ internal sealed class RefreshingCache<T>(TimeProvider clock, int maxEntries)
             if (entry.Value is not null && now >= entry.RenewAt && !_loading.ContainsKey(key))
             {
                 // Nobody waits for it; a failure is observed here so it is never reported as unobserved.
-                _ = Load(key, load).ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                _ = Load(key, state, load).ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             }
 
             return ValueTask.FromResult(entry.Value);
         }
 
         // Shared by every caller of this key: one caller giving up does not cancel it for the others.
-        return new ValueTask<T?>(Load(key, load).WaitAsync(cancellationToken));
+        return new ValueTask<T?>(Load(key, state, load).WaitAsync(cancellationToken));
     }
 
     /// <summary>Forgets every entry whose value matches, e.g. a revoked credential.</summary>
@@ -53,24 +54,24 @@ internal sealed class RefreshingCache<T>(TimeProvider clock, int maxEntries)
         }
     }
 
-    private Task<T?> Load(string key, Func<Task<(T? Value, TimeSpan Lifetime)>> load)
+    private Task<T?> Load<TState>(string key, TState state, Func<TState, Task<(T? Value, TimeSpan Lifetime)>> load)
     {
         var call = new TaskCompletionSource<T?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var running = _loading.GetOrAdd(key, call.Task);
         if (running == call.Task)
         {
-            _ = RunAsync(key, load, call);
+            _ = RunAsync(key, state, load, call);
         }
 
         return running;
     }
 
-    private async Task RunAsync(string key, Func<Task<(T? Value, TimeSpan Lifetime)>> load, TaskCompletionSource<T?> call)
+    private async Task RunAsync<TState>(string key, TState state, Func<TState, Task<(T? Value, TimeSpan Lifetime)>> load, TaskCompletionSource<T?> call)
     {
         try
         {
             var started = clock.GetUtcNow();
-            var (value, lifetime) = await load();
+            var (value, lifetime) = await load(state);
             if (_entries.Count >= maxEntries)
             {
                 _entries.Clear();
