@@ -6,9 +6,7 @@ COPY . .
 ARG PROJECT
 # The web space bundles its scanner script with npm + esbuild at build time (services/web/package.json).
 RUN case "$PROJECT" in services/web/*) apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/* ;; esac
-RUN mkdir -p .packages/local \
- && dotnet pack build/marten-stand-in -o .packages/local -v quiet \
- && dotnet publish "$PROJECT" -c Release -o /app --nologo
+RUN dotnet publish "$PROJECT" -c Release -o /app --nologo
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0.0-bookworm-slim AS runtime
 WORKDIR /app
