@@ -21,6 +21,7 @@ builder.AddFidpassMarten("stripe_terminal", opts =>
         opts.Schema.For<TillReader>();
         opts.Schema.For<MerchantStripeAccount>();
         opts.Schema.For<ProcessedStripeEvent>();
+        opts.Schema.For<SpentStripeKey>();
     })
     .AddSubscriptionWithServices<PaymentRelay>(ServiceLifetime.Singleton, o =>
     {

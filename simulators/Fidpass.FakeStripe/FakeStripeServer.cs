@@ -19,7 +19,15 @@ public sealed record Fault(string Method, string PathPrefix, int Status, int Rem
 
 public static class FakeStripeServer
 {
-    private sealed record StoredReply(string Fingerprint, FakeResponse Response);
+    private sealed record StoredReply(string Fingerprint, FakeResponse Response, DateTimeOffset At);
+
+    /// <summary>How long Stripe keeps a key's answer (https://docs.stripe.com/api/idempotent_requests: "at least 24 hours old").</summary>
+    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
+
+    /// <summary>Secret keys as Stripe issues them: <c>sk_test_</c> or <c>rk_test_</c>, then letters and digits (https://docs.stripe.com/keys).</summary>
+    public static bool IsTestKey(string key) =>
+        (key.StartsWith("sk_test_", StringComparison.Ordinal) || key.StartsWith("rk_test_", StringComparison.Ordinal))
+        && key.Length is >= 32 and <= 255 && key[8..].All(char.IsAsciiLetterOrDigit);
 
     public static WebApplication Build(string[] args)
     {
@@ -63,14 +71,19 @@ public static class FakeStripeServer
                 var apiKey = ApiKeyOf(request.Headers.Authorization.ToString());
                 var fingerprint = $"{call.Method} {call.Path} {string.Join('&', form.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))}";
                 var slot = $"{apiKey}|{account}|{key}";
-                if (apiKey is null || !(options.ApiKey is { } expected ? apiKey == expected : apiKey.StartsWith("sk_test_", StringComparison.Ordinal)))
+                if (apiKey is null || !IsTestKey(apiKey) || (options.ApiKey is { } expected && apiKey != expected))
                 {
                     response = FakeResponse.Error(401, "invalid_request_error", null,
                         apiKey is null
                             ? "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
                             : "Invalid API Key provided: " + Mask(apiKey));
                 }
-                else if (call.Method == "POST" && key is not null && idempotency.TryGetValue(slot, out var stored))
+                else if (key is { Length: > 255 })
+                {
+                    response = FakeResponse.Invalid("parameter_invalid_string", "Idempotency-Key must be at most 255 characters long.");
+                }
+                else if (call.Method == "POST" && key is not null && idempotency.TryGetValue(slot, out var stored)
+                    && state.Clock.GetUtcNow() - stored.At < IdempotencyWindow)
                 {
                     response = stored.Fingerprint == fingerprint
                         ? stored.Response
@@ -78,25 +91,29 @@ public static class FakeStripeServer
                             $"Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{key}' if you meant to execute a different request.");
                     replayed = stored.Fingerprint == fingerprint;
                 }
-                else if (faults.FirstOrDefault(f => f.Method == call.Method && call.Path.StartsWith(f.PathPrefix, StringComparison.Ordinal)) is { } fault)
-                {
-                    faults.Remove(fault);
-                    if (fault.Remaining > 1)
-                    {
-                        faults.Add(fault with { Remaining = fault.Remaining - 1 });
-                    }
-
-                    response = fault.Status == 409
-                        ? FakeResponse.Error(409, "invalid_request_error", "lock_timeout", "This object cannot be accessed right now because another API request or Stripe process is currently accessing it.", shouldRetry: fault.ShouldRetry)
-                        : FakeResponse.Error(fault.Status, "api_error", null, "An unknown error occurred.", shouldRetry: fault.ShouldRetry);
-                }
                 else
                 {
-                    response = Route(state, call);
-                    if (call.Method == "POST" && key is not null && response.Status is >= 200 and < 300)
+                    if (faults.FirstOrDefault(f => f.Method == call.Method && call.Path.StartsWith(f.PathPrefix, StringComparison.Ordinal)) is { } fault)
                     {
-                        // Only completed requests are stored: a timeout or a validation error may be retried with the same key.
-                        idempotency[slot] = new StoredReply(fingerprint, response);
+                        faults.Remove(fault);
+                        if (fault.Remaining > 1)
+                        {
+                            faults.Add(fault with { Remaining = fault.Remaining - 1 });
+                        }
+
+                        response = fault.Status == 409
+                            ? FakeResponse.Error(409, "invalid_request_error", "lock_timeout", "This object cannot be accessed right now because another API request or Stripe process is currently accessing it.", shouldRetry: fault.ShouldRetry)
+                            : FakeResponse.Error(fault.Status, "api_error", null, "An unknown error occurred.", shouldRetry: fault.ShouldRetry);
+                    }
+                    else
+                    {
+                        response = Route(state, call);
+                    }
+
+                    // Like Stripe, the first answer is kept for the key, errors and 500s included, unless the request never started executing.
+                    if (call.Method == "POST" && key is not null && response.Replayable)
+                    {
+                        idempotency[slot] = new StoredReply(fingerprint, response, state.Clock.GetUtcNow());
                     }
                 }
 
@@ -214,6 +231,7 @@ public static class FakeStripeServer
             ("POST", ["v1", "refunds"]) => s.CreateRefund(c),
             ("GET", ["v1", "refunds"]) => s.ListRefunds(c),
             ("GET", ["v1", "refunds", var id]) => s.GetRefund(c, id),
+            ("GET", ["v1", "charges", var id]) => s.GetCharge(c, id),
             ("GET", ["v1", "events", var id]) => s.GetEvent(c, id),
             _ => FakeResponse.Error(404, "invalid_request_error", null, $"Unrecognized request URL ({c.Method}: {c.Path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/."),
         };
@@ -241,6 +259,28 @@ public static class FakeStripeServer
         control.MapPost("/readers/{id}/stuck", (string id, bool? on) => WithReader(state, id, r => r.Stuck = on ?? true));
         control.MapPost("/readers/{id}/authorizing", (string id, int milliseconds) => WithReader(state, id, r => r.AuthorizingMs = milliseconds));
         control.MapPost("/readers/{id}/slow", (string id, int milliseconds) => WithReader(state, id, r => r.AcknowledgeDelayMs = milliseconds));
+        // A reader-side failure other than a decline: customer_canceled, card_read_timed_out, or api_error (spec 3.1).
+        control.MapPost("/readers/{id}/fail", (string id, string code) =>
+        {
+            lock (state.Gate)
+            {
+                var response = state.FailReaderAction(id, code);
+                return Results.Text(response.Body.ToJsonString(), "application/json", Encoding.UTF8, response.Status);
+            }
+        });
+        control.MapPost("/refunds/next", (string outcome, int? settleMilliseconds) =>
+        {
+            lock (state.Gate)
+            {
+                state.NextRefundOutcome = outcome;
+                if (settleMilliseconds is { } ms)
+                {
+                    state.Options.RefundSettleMilliseconds = ms;
+                }
+            }
+
+            return Results.NoContent();
+        });
         control.MapPost("/readers/{id}/present", (string id, string? number) =>
         {
             lock (state.Gate)

@@ -18,6 +18,10 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
     public Dictionary<string, Reader> Readers { get; } = [];
     public Dictionary<string, Intent> Intents { get; } = [];
     public Dictionary<string, Refund> Refunds { get; } = [];
+    public Dictionary<string, Charge> Charges { get; } = [];
+
+    /// <summary><c>succeeded</c> (default) or <c>failed</c>: how the next refund settles (control API).</summary>
+    public string NextRefundOutcome { get; set; } = "succeeded";
     public List<RecordedRequest> Requests { get; } = [];
     public TimeProvider Clock => clock;
     public FakeStripeOptions Options => options;
@@ -34,6 +38,15 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
         if (!call.Form.TryGetValue("display_name", out var name) || string.IsNullOrWhiteSpace(name))
         {
             return FakeResponse.Invalid("parameter_missing", "Missing required param: display_name.", "display_name");
+        }
+
+        // https://docs.stripe.com/api/terminal/locations/create: address is required, with country and line1 (city and postal code in France).
+        foreach (var part in new[] { "country", "line1", "city", "postal_code" })
+        {
+            if (string.IsNullOrWhiteSpace(call.Form.GetValueOrDefault($"address[{part}]")))
+            {
+                return FakeResponse.Invalid("parameter_missing", $"Missing required param: address[{part}].", $"address[{part}]");
+            }
         }
 
         var location = new Location
@@ -253,7 +266,9 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
                 PaymentIntentId = intent.Id,
                 Config = call.Form.Where(p => p.Key.StartsWith("process_config[", StringComparison.Ordinal)).ToDictionary(),
             };
-            intent.LastPaymentError = null;
+
+            // last_payment_error stays: "It will be cleared if the PaymentIntent is later updated for any reason"
+            // (https://docs.stripe.com/api/payment_intents/object#payment_intent_object-last_payment_error).
         }
 
         if (ArmedTimeout(reader, Apply) is { } timeout)
@@ -279,6 +294,30 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
 
         static long? Integer(string? value) =>
             long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+        // https://docs.stripe.com/api/terminal/readers/set_reader_display: type (cart) is required, and a cart needs currency and total.
+        if (call.Form.GetValueOrDefault("type") is not { } type)
+        {
+            return FakeResponse.Invalid("parameter_missing", "Missing required param: type.", "type");
+        }
+
+        if (type != "cart")
+        {
+            return FakeResponse.Invalid("parameter_invalid_string", "Invalid type: must be cart.", "type");
+        }
+
+        foreach (var field in new[] { "cart[currency]", "cart[total]" })
+        {
+            if (!call.Form.ContainsKey(field))
+            {
+                return FakeResponse.Invalid("parameter_missing", $"Missing required param: {field}.", field);
+            }
+        }
+
+        if (Integer(call.Form["cart[total]"]) is null)
+        {
+            return FakeResponse.Invalid("parameter_invalid_integer", "Invalid integer: cart[total].", "cart[total]");
+        }
 
         var lines = new JsonArray();
         for (var i = 0; call.Form.ContainsKey($"cart[line_items][{i}][description]"); i++)
@@ -378,8 +417,10 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
     {
         switch (number)
         {
+            // https://docs.stripe.com/terminal/references/testing#test-cards: "Charge is declined with a card_declined code"
+            // and the decline code of the testing table, generic_decline (https://docs.stripe.com/testing#declined-payments).
             case "4000000000000002":
-                return ("card_declined", "Your card was declined.");
+                return ("generic_decline", "Your card was declined.");
             case "4000000000009995":
                 return ("insufficient_funds", "Your card has insufficient funds.");
             default:
@@ -417,15 +458,31 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
                 ["type"] = "card_error",
                 ["code"] = "card_declined",
                 ["decline_code"] = d.Code,
+                ["doc_url"] = "https://stripe.com/docs/error-codes/card-declined",
                 ["message"] = d.Message,
             };
+            action.ApiError = (JsonObject)intent.LastPaymentError.DeepClone();
             Raise(intent.Account, "terminal.reader.action_failed", reader.ToJson(), "payment_intent.payment_failed", intent.ToJson());
             return;
         }
 
         action.Status = "succeeded";
+        intent.LastPaymentError = null;
         intent.LatestCharge = NewId("ch_");
         var total = intent.Amount + tip;
+        Charges[intent.LatestCharge] = new Charge
+        {
+            Id = intent.LatestCharge,
+            Account = intent.Account,
+            PaymentIntentId = intent.Id,
+            PaymentMethodId = intent.PaymentMethod!,
+            Amount = total,
+            Captured = intent.CaptureMethod != "manual",
+            AmountCaptured = intent.CaptureMethod != "manual" ? total : 0,
+            Currency = intent.Currency,
+            Metadata = new Dictionary<string, string>(intent.Metadata),
+            Created = Now,
+        };
         if (intent.CaptureMethod == "manual")
         {
             intent.Status = "requires_capture";
@@ -460,6 +517,24 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
             return FakeResponse.Invalid("parameter_missing", "Missing required param: currency.", "currency");
         }
 
+        // https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts: 0.50 € at least, eight digits at most.
+        if (currency.Equals("eur", StringComparison.OrdinalIgnoreCase) && amount < 50)
+        {
+            return FakeResponse.Invalid("amount_too_small", "Amount must be at least €0.50 eur", "amount");
+        }
+
+        if (amount > 99_999_999)
+        {
+            return FakeResponse.Invalid("amount_too_large", "Amount must be no more than €999,999.99", "amount");
+        }
+
+        var allowed = call.Form.Where(p => p.Key.StartsWith("allowed_payment_method_types[", StringComparison.Ordinal)).Select(p => p.Value).ToList();
+        if (allowed.FirstOrDefault(t => !PaymentMethodTypes.Contains(t)) is { } unknown)
+        {
+            return FakeResponse.Invalid("parameter_invalid_string",
+                $"Invalid allowed_payment_method_types[]: '{unknown}' is not a valid payment method type.", "allowed_payment_method_types");
+        }
+
         var capture = call.Form.GetValueOrDefault("capture_method") ?? "automatic";
         if (capture is not ("automatic" or "automatic_async" or "manual"))
         {
@@ -473,7 +548,7 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
             Amount = amount,
             Currency = currency.ToLowerInvariant(),
             CaptureMethod = capture == "manual" ? "manual" : "automatic",
-            AllowedPaymentMethodTypes = [.. call.Form.Where(p => p.Key.StartsWith("allowed_payment_method_types[", StringComparison.Ordinal)).Select(p => p.Value)],
+            AllowedPaymentMethodTypes = allowed,
             Metadata = call.Sub("metadata"),
             Description = call.Form.GetValueOrDefault("description"),
             Created = Now,
@@ -482,6 +557,18 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
         Raise(intent.Account, "payment_intent.created", intent.ToJson());
         return FakeResponse.Ok(intent.ToJson());
     }
+
+    /// <summary>Payment method types of the PaymentIntent API (https://docs.stripe.com/api/payment_intents/object#payment_intent_object-payment_method_types).</summary>
+    private static readonly HashSet<string> PaymentMethodTypes =
+    [
+        "acss_debit", "affirm", "afterpay_clearpay", "alipay", "amazon_pay", "au_becs_debit", "bacs_debit", "bancontact", "blik", "boleto",
+        "card", "card_present", "cashapp", "customer_balance", "eps", "fpx", "giropay", "grabpay", "ideal", "interac_present", "klarna",
+        "konbini", "link", "mobilepay", "multibanco", "oxxo", "p24", "paynow", "paypal", "pix", "promptpay", "revolut_pay", "sepa_debit",
+        "sofort", "swish", "twint", "us_bank_account", "wechat_pay", "zip",
+    ];
+
+    /// <summary>https://docs.stripe.com/api/payment_intents/cancel#cancel_payment_intent-cancellation_reason.</summary>
+    private static readonly HashSet<string> CancellationReasons = ["abandoned", "duplicate", "fraudulent", "requested_by_customer"];
 
     public Intent? FindIntent(FakeCall call, string id) =>
         Intents.TryGetValue(id, out var i) && i.Account == call.Account ? i : null;
@@ -506,6 +593,8 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
             intent.Description = description;
         }
 
+        // "It will be cleared if the PaymentIntent is later updated for any reason."
+        intent.LastPaymentError = null;
         return FakeResponse.Ok(intent.ToJson());
     }
 
@@ -532,6 +621,12 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
         intent.Status = "succeeded";
         intent.AmountReceived = amount;
         intent.AmountCapturable = 0;
+        if (intent.LatestCharge is { } chargeId && Charges.TryGetValue(chargeId, out var charge))
+        {
+            charge.Captured = true;
+            charge.AmountCaptured = amount;
+        }
+
         Raise(intent.Account, "payment_intent.succeeded", intent.ToJson());
         return FakeResponse.Ok(intent.ToJson());
     }
@@ -550,6 +645,13 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
                 paymentIntent: intent.ToJson());
         }
 
+        var reason = call.Form.GetValueOrDefault("cancellation_reason");
+        if (reason is not null && !CancellationReasons.Contains(reason))
+        {
+            return FakeResponse.Invalid("parameter_invalid_string",
+                "Invalid cancellation_reason: must be one of abandoned, duplicate, fraudulent, or requested_by_customer", "cancellation_reason");
+        }
+
         foreach (var reader in Readers.Values.Where(r => r.Action?.PaymentIntentId == intent.Id && r.Action.Status == "in_progress"))
         {
             if (reader.Action!.Authorizing)
@@ -563,7 +665,7 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
         intent.Status = "canceled";
         intent.AmountCapturable = 0;
         intent.CanceledAt = Now;
-        intent.CancellationReason = call.Form.GetValueOrDefault("cancellation_reason") ?? "requested_by_customer";
+        intent.CancellationReason = reason;
         Raise(intent.Account, "payment_intent.canceled", intent.ToJson());
         return FakeResponse.Ok(intent.ToJson());
     }
@@ -599,6 +701,8 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
         }
 
         intent.AmountRefunded += amount;
+        var charge = intent.LatestCharge is { } chargeId ? Charges.GetValueOrDefault(chargeId) : null;
+        charge?.AmountRefunded += amount;
         var refund = new Refund
         {
             Id = NewId("re_"),
@@ -612,8 +716,67 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
             Created = Now,
         };
         Refunds[refund.Id] = refund;
-        Raise(intent.Account, "refund.created", refund.ToJson());
+        Raise(intent.Account, "refund.created", refund.ToJson(), charge is null ? null : "charge.refunded", charge?.ToJson());
+        var outcome = NextRefundOutcome;
+        NextRefundOutcome = "succeeded";
+        _ = SettleLaterAsync(refund, intent, charge, outcome);
         return FakeResponse.Ok(refund.ToJson());
+    }
+
+    /// <summary>
+    /// A refund is <c>pending</c> until the card network settles it, then <c>succeeded</c> or
+    /// <c>failed</c> (https://docs.stripe.com/refunds#failed-refunds: the amount returns to the
+    /// balance, <c>refund.failed</c> is sent); each change raises <c>refund.updated</c> and <c>charge.refund.updated</c>.
+    /// </summary>
+    private async Task SettleLaterAsync(Refund refund, Intent intent, Charge? charge, string outcome)
+    {
+        await Task.Delay(options.RefundSettleMilliseconds);
+        lock (Gate)
+        {
+            if (outcome == "failed")
+            {
+                refund.Status = "failed";
+                refund.FailureReason = "expired_or_canceled_card";
+                intent.AmountRefunded -= refund.Amount;
+                charge?.AmountRefunded -= refund.Amount;
+                Raise(refund.Account, "refund.failed", refund.ToJson(), "refund.updated", refund.ToJson());
+            }
+            else
+            {
+                refund.Status = "succeeded";
+                Raise(refund.Account, "refund.updated", refund.ToJson());
+            }
+
+            Raise(refund.Account, "charge.refund.updated", refund.ToJson());
+        }
+    }
+
+    public FakeResponse GetCharge(FakeCall call, string id) =>
+        Charges.TryGetValue(id, out var c) && c.Account == call.Account ? FakeResponse.Ok(c.ToJson()) : FakeResponse.Missing("charge", id);
+
+    /// <summary>The reader gives up without a decline: the action fails, the PaymentIntent is untouched and re-usable.</summary>
+    public FakeResponse FailReaderAction(string id, string code)
+    {
+        if (!Readers.TryGetValue(id, out var reader))
+        {
+            return FakeResponse.Missing("terminal.reader", id);
+        }
+
+        if (reader.Action is not { Type: "process_payment_intent", Status: "in_progress", Authorizing: false } action)
+        {
+            return FakeResponse.Invalid("terminal_reader_action_unexpected", "The reader has no payment in progress.");
+        }
+
+        action.Status = "failed";
+        action.FailureCode = code;
+        (action.FailureMessage, action.ApiError) = code switch
+        {
+            "customer_canceled" => ("The customer canceled the payment on the reader.", null),
+            "card_read_timed_out" => ("The reader timed out waiting for a card.", null),
+            _ => ("An error occurred while processing the payment.", new JsonObject { ["type"] = "api_error", ["message"] = "An unknown error occurred." }),
+        };
+        Raise(reader.Account, "terminal.reader.action_failed", reader.ToJson());
+        return FakeResponse.Ok(reader.ToJson());
     }
 
     public FakeResponse GetRefund(FakeCall call, string id) =>
@@ -638,12 +801,14 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
             return FakeResponse.Missing("terminal.location", location, "location");
         }
 
-        return FakeResponse.Ok(new JsonObject
+        // location is optional but never null in the spec: absent when the token is not scoped.
+        var token = new JsonObject { ["object"] = "terminal.connection_token", ["secret"] = NewId("pst_test_", 40) };
+        if (location is not null)
         {
-            ["object"] = "terminal.connection_token",
-            ["location"] = location,
-            ["secret"] = NewId("pst_test_", 40),
-        });
+            token["location"] = location;
+        }
+
+        return FakeResponse.Ok(token);
     }
 
     public FakeResponse GetEvent(FakeCall call, string id) =>
@@ -663,17 +828,27 @@ public sealed class FakeStripeState(TimeProvider clock, WebhookDispatcher webhoo
         webhooks.Enqueue(batch);
     }
 
-    private JsonObject NewEvent(string? account, string type, JsonObject obj) => new()
+    private JsonObject NewEvent(string? account, string type, JsonObject obj)
     {
-        ["id"] = NewId("evt_"),
-        ["object"] = "event",
-        ["account"] = account,
-        ["api_version"] = webhooks.Settings.ApiVersion ?? options.ApiVersion,
-        ["created"] = Now,
-        ["data"] = new JsonObject { ["object"] = obj },
-        ["livemode"] = false,
-        ["pending_webhooks"] = 1,
-        ["request"] = new JsonObject { ["id"] = NewId("req_", 14), ["idempotency_key"] = null },
-        ["type"] = type,
-    };
+        var evt = new JsonObject
+        {
+            ["id"] = NewId("evt_"),
+            ["object"] = "event",
+            ["api_version"] = webhooks.Settings.ApiVersion ?? options.ApiVersion,
+            ["created"] = Now,
+            ["data"] = new JsonObject { ["object"] = obj },
+            ["livemode"] = false,
+            ["pending_webhooks"] = 1,
+            ["request"] = new JsonObject { ["id"] = NewId("req_", 14), ["idempotency_key"] = null },
+            ["type"] = type,
+        };
+
+        // Only connected accounts' events carry account (optional, never null, in the spec).
+        if (account is not null)
+        {
+            evt["account"] = account;
+        }
+
+        return evt;
+    }
 }

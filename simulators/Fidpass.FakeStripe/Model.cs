@@ -5,6 +5,22 @@ namespace Fidpass.FakeStripe;
 /// <summary>A Stripe API answer: status, Stripe-shaped JSON body and the retry hint Stripe.net honours.</summary>
 public sealed record FakeResponse(int Status, JsonNode Body, bool? ShouldRetry = null)
 {
+    /// <summary>
+    /// Codes of requests Stripe refuses before the endpoint starts executing: their answer is not
+    /// stored under the idempotency key (https://docs.stripe.com/api/idempotent_requests: "Results
+    /// are only saved if an API endpoint started executing. If incoming parameters failed validation,
+    /// or the request conflicted with another that was executing concurrently, no idempotent result is saved").
+    /// </summary>
+    private static readonly HashSet<string> NotExecuted =
+    [
+        "parameter_missing", "parameter_invalid_integer", "parameter_invalid_string", "parameter_invalid_empty", "parameter_unknown",
+        "resource_missing", "amount_too_small", "amount_too_large", "payment_method_types_no_longer_supported", "idempotency_error",
+        "lock_timeout", "api_key_invalid",
+    ];
+
+    /// <summary>Whether Stripe keeps this answer for the request's idempotency key (errors and 500s included).</summary>
+    public bool Replayable => Status is not (401 or 429) && !(Body["error"]?["code"]?.GetValue<string>() is { } code && NotExecuted.Contains(code));
+
     public static FakeResponse Ok(JsonNode body) => new(200, body);
 
     /// <summary><c>{error: {type, code, message, param, decline_code, payment_intent, request_log_url}}</c>.</summary>
@@ -95,6 +111,9 @@ public sealed class ReaderAction
     public string Status { get; set; } = "in_progress";
     public string? FailureCode { get; set; }
     public string? FailureMessage { get; set; }
+
+    /// <summary>The API error behind a failure (a decline); null when the reader itself failed (customer cancel, timeout).</summary>
+    public JsonObject? ApiError { get; set; }
     public string? PaymentIntentId { get; init; }
     public Dictionary<string, string> Config { get; init; } = [];
     public JsonObject? Cart { get; init; }
@@ -106,6 +125,7 @@ public sealed class ReaderAction
     {
         var json = new JsonObject
         {
+            ["api_error"] = ApiError?.DeepClone(),
             ["failure_code"] = FailureCode,
             ["failure_message"] = FailureMessage,
             ["status"] = Status,
@@ -236,18 +256,94 @@ public sealed class Refund
     public Dictionary<string, string> Metadata { get; init; } = [];
     public long Created { get; init; }
 
+    /// <summary><c>pending</c>, then <c>succeeded</c> or <c>failed</c> (https://docs.stripe.com/refunds#refund-statuses).</summary>
+    public string Status { get; set; } = "pending";
+    public string? FailureReason { get; set; }
+
+    public JsonObject ToJson()
+    {
+        var json = new JsonObject
+        {
+            ["id"] = Id,
+            ["object"] = "refund",
+            ["amount"] = Amount,
+            ["balance_transaction"] = null,
+            ["charge"] = ChargeId,
+            ["created"] = Created,
+            ["currency"] = Currency,
+            ["metadata"] = Json.Map(Metadata),
+            ["payment_intent"] = PaymentIntentId,
+            ["reason"] = Reason,
+            ["receipt_number"] = null,
+            ["source_transfer_reversal"] = null,
+            ["status"] = Status,
+            ["transfer_reversal"] = null,
+        };
+        if (FailureReason is not null)
+        {
+            json["failure_reason"] = FailureReason;
+        }
+
+        return json;
+    }
+}
+
+/// <summary>The charge a card presentment creates (https://docs.stripe.com/api/charges/object).</summary>
+public sealed class Charge
+{
+    public required string Id { get; init; }
+    public string? Account { get; init; }
+    public required string PaymentIntentId { get; init; }
+    public required string PaymentMethodId { get; init; }
+    public long Amount { get; init; }
+    public long AmountCaptured { get; set; }
+    public long AmountRefunded { get; set; }
+    public bool Captured { get; set; }
+    public required string Currency { get; init; }
+    public Dictionary<string, string> Metadata { get; init; } = [];
+    public long Created { get; init; }
+
     public JsonObject ToJson() => new()
     {
         ["id"] = Id,
-        ["object"] = "refund",
+        ["object"] = "charge",
         ["amount"] = Amount,
-        ["charge"] = ChargeId,
+        ["amount_captured"] = AmountCaptured,
+        ["amount_refunded"] = AmountRefunded,
+        ["balance_transaction"] = null,
+        ["billing_details"] = new JsonObject
+        {
+            ["address"] = null,
+            ["email"] = null,
+            ["name"] = null,
+            ["phone"] = null,
+        },
+        ["calculated_statement_descriptor"] = "FIDPASS",
+        ["captured"] = Captured,
         ["created"] = Created,
         ["currency"] = Currency,
+        ["description"] = null,
+        ["disputed"] = false,
+        ["failure_code"] = null,
+        ["failure_message"] = null,
+        ["fraud_details"] = new JsonObject(),
+        ["livemode"] = false,
         ["metadata"] = Json.Map(Metadata),
+        ["outcome"] = null,
+        ["paid"] = true,
         ["payment_intent"] = PaymentIntentId,
-        ["reason"] = Reason,
+        ["payment_method"] = PaymentMethodId,
+        ["receipt_email"] = null,
+        ["receipt_number"] = null,
+        ["receipt_url"] = null,
+        ["refunded"] = AmountRefunded == AmountCaptured && AmountCaptured > 0,
+        ["review"] = null,
+        ["shipping"] = null,
+        ["source_transfer"] = null,
+        ["statement_descriptor"] = null,
+        ["statement_descriptor_suffix"] = null,
         ["status"] = "succeeded",
+        ["transfer_group"] = null,
     };
 }
 

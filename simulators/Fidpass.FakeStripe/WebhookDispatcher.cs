@@ -10,6 +10,16 @@ public sealed class FakeStripeOptions
     /// <summary>Where events are POSTed (the service's <c>/webhooks/stripe</c>); empty: events are only stored.</summary>
     public string? WebhookUrl { get; set; }
     public string WebhookSecret { get; set; } = "whsec_fidpass_fake_local_secret";
+
+    /// <summary>
+    /// Where connected accounts' events go (the Connect endpoint, its own secret), as Stripe sends
+    /// them (https://docs.stripe.com/connect/webhooks). Empty: they are stored, not delivered, as at Stripe without a Connect endpoint.
+    /// </summary>
+    public string? ConnectWebhookUrl { get; set; }
+    public string ConnectWebhookSecret { get; set; } = "whsec_fidpass_fake_connect_secret";
+
+    /// <summary>How long a refund stays <c>pending</c> before it settles.</summary>
+    public int RefundSettleMilliseconds { get; set; } = 300;
     public string ApiVersion { get; set; } = "2026-10-28.endive";
 
     /// <summary>When set, only this exact key is accepted; otherwise any <c>sk_test_…</c> key.</summary>
@@ -52,6 +62,9 @@ public sealed class WebhookDispatcher(FakeStripeOptions options, TimeProvider cl
 
     /// <summary>Overrides <see cref="FakeStripeOptions.WebhookUrl"/> at run time.</summary>
     public Uri? Target { get; set; }
+
+    /// <summary>Overrides <see cref="FakeStripeOptions.ConnectWebhookUrl"/> at run time.</summary>
+    public Uri? ConnectTarget { get; set; }
 
     private int _delivered;
 
@@ -142,11 +155,16 @@ public sealed class WebhookDispatcher(FakeStripeOptions options, TimeProvider cl
     /// <summary>Sends one event now (also used to re-deliver an old event late). 0 when it got no answer.</summary>
     public async Task<int> DeliverAsync(JsonObject evt, WebhookSettings settings, CancellationToken cancellationToken)
     {
-        var target = Target ?? (string.IsNullOrWhiteSpace(options.WebhookUrl) ? null : new Uri(options.WebhookUrl));
+        var connected = evt["account"] is not null;
+        var target = connected
+            ? ConnectTarget ?? (string.IsNullOrWhiteSpace(options.ConnectWebhookUrl) ? null : new Uri(options.ConnectWebhookUrl))
+            : Target ?? (string.IsNullOrWhiteSpace(options.WebhookUrl) ? null : new Uri(options.WebhookUrl));
         if (target is null)
         {
             return 0;
         }
+
+        var secret = connected ? options.ConnectWebhookSecret : options.WebhookSecret;
 
         var payload = evt.ToJsonString();
         var type = evt["type"]!.GetValue<string>();
@@ -154,9 +172,9 @@ public sealed class WebhookDispatcher(FakeStripeOptions options, TimeProvider cl
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
         var header = settings.Signature switch
         {
-            "stale" => EventUtility.GenerateSignatureHeader(payload, options.WebhookSecret, now - 1000),
+            "stale" => EventUtility.GenerateSignatureHeader(payload, secret, now - 1000),
             "wrong_secret" => EventUtility.GenerateSignatureHeader(payload, "whsec_not_the_endpoint_secret", now),
-            _ => EventUtility.GenerateSignatureHeader(payload, options.WebhookSecret, now),
+            _ => EventUtility.GenerateSignatureHeader(payload, secret, now),
         };
         var body = settings.Signature == "bad" ? payload + " " : payload;
         try

@@ -161,16 +161,18 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
         await merchant.PresentCardAsync(readerId);
         await merchant.PaymentReachesAsync("sale-timeout-applied", "succeeded");
 
+        // Stripe keeps the timeout as the key's answer: the retry is a new request with a new key.
         var processCalls = (await fixture.FakeRequestsAsync())
             .Where(r => r.GetProperty("path").GetString() == $"/v1/terminal/readers/{readerId}/process_payment_intent").ToList();
         Assert.Equal([400, 200], processCalls.Select(r => r.GetProperty("status").GetInt32()));
-        Assert.All(processCalls, r => Assert.Equal($"process:{paymentIntentId}:1", r.GetProperty("idempotencyKey").GetString()));
+        Assert.Equal([$"process:{paymentIntentId}:1", $"process:{paymentIntentId}:1~2"], processCalls.Select(r => r.GetProperty("idempotencyKey").GetString()));
+        Assert.DoesNotContain(processCalls, r => r.GetProperty("replayed").GetBoolean());
         await PublishedOnceAsync(merchant, readerId, paymentIntentId);
         await merchant.PointsReachAsync(member, 18);
     }
 
     [Fact]
-    public async Task A_reader_command_lost_in_a_timeout_is_sent_again_with_the_same_key_and_the_sale_goes_through()
+    public async Task A_reader_command_lost_in_a_timeout_is_sent_again_with_a_new_key_and_the_sale_goes_through()
     {
         var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
@@ -183,7 +185,7 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
         var processCalls = (await fixture.FakeRequestsAsync())
             .Where(r => r.GetProperty("path").GetString() == $"/v1/terminal/readers/{readerId}/process_payment_intent").ToList();
         Assert.Equal([400, 200], processCalls.Select(r => r.GetProperty("status").GetInt32()));
-        Assert.All(processCalls, r => Assert.Equal($"process:{paymentIntentId}:1", r.GetProperty("idempotencyKey").GetString()));
+        Assert.Equal([$"process:{paymentIntentId}:1", $"process:{paymentIntentId}:1~2"], processCalls.Select(r => r.GetProperty("idempotencyKey").GetString()));
         await merchant.PresentCardAsync(readerId);
         await merchant.PaymentReachesAsync("sale-timeout-lost-once", "succeeded");
         await PublishedOnceAsync(merchant, readerId, paymentIntentId);
@@ -212,9 +214,11 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
         var requests = await fixture.FakeRequestsAsync();
         Assert.Single(requests, r => r.GetProperty("path").GetString() == "/v1/payment_intents" && r.GetProperty("method").GetString() == "POST"
             && r.GetProperty("idempotencyKey").GetString() == $"pi-create:{merchant.Id:N}:sale-timeout-lost");
-        Assert.All(requests.Where(r => r.GetProperty("path").GetString()!.EndsWith("/process_payment_intent", StringComparison.Ordinal)
-                && r.GetProperty("path").GetString()!.Contains(readerId, StringComparison.Ordinal)),
-            r => Assert.Equal($"process:{paymentIntentId}:1", r.GetProperty("idempotencyKey").GetString()));
+        // Each real try after a timeout has its own key (Stripe would replay the timeout for a reused one): five tries, five keys.
+        var keys = requests.Where(r => r.GetProperty("path").GetString()!.EndsWith("/process_payment_intent", StringComparison.Ordinal)
+                && r.GetProperty("path").GetString()!.Contains(readerId, StringComparison.Ordinal))
+            .Select(r => r.GetProperty("idempotencyKey").GetString()).ToList();
+        Assert.Equal([$"process:{paymentIntentId}:1", .. Enumerable.Range(2, 4).Select(n => $"process:{paymentIntentId}:1~{n}")], keys);
         await PublishedOnceAsync(merchant, readerId, paymentIntentId!);
     }
 
@@ -230,12 +234,17 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
         var paymentIntentId = (await Json(started)).GetProperty("paymentIntentId").GetString()!;
         await merchant.PresentCardAsync(readerId, "4000000000000002");
         var declined = await merchant.PaymentReachesAsync("sale-declined", "declined");
-        Assert.Equal("card_declined", declined.GetProperty("errorCode").GetString());
+        Assert.Equal("generic_decline", declined.GetProperty("errorCode").GetString());
         Assert.Equal(0, await merchant.PointsAsync(member));
 
         using var retry = await merchant.PayAsync(sale);
         var retried = await Json(retry);
         Assert.Equal((paymentIntentId, 2), (retried.GetProperty("paymentIntentId").GetString(), retried.GetProperty("attempt").GetInt32()));
+
+        // Stripe keeps the first decline on the PaymentIntent until it is updated: the poller (every 300 ms
+        // after 1 s here) must not read it as the second attempt's outcome while the customer looks for a card.
+        await Task.Delay(2500, Ct);
+        Assert.Equal("processing", (await merchant.PaymentAsync("sale-declined")).GetProperty("status").GetString());
         await merchant.PresentCardAsync(readerId);
         await merchant.PaymentReachesAsync("sale-declined", "succeeded");
 
@@ -260,7 +269,8 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
         using var first = await merchant.Http.PostAsJsonAsync(merchant.Route($"payments/{saleId}/refunds"), new { refundId = "avoir-1", amount = 1000 }, Ct);
         using var second = await merchant.Http.PostAsJsonAsync(merchant.Route($"payments/{saleId}/refunds"), new { refundId = "avoir-1", amount = 1000 }, Ct);
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        Assert.Equal(1000, (await Json(second)).GetProperty("amountRefunded").GetInt64());
+        var answered = await Json(second);
+        Assert.Equal(1000, answered.GetProperty("amountRefunded").GetInt64() + answered.GetProperty("amountRefundPending").GetInt64());
         using var tooMuch = await merchant.Http.PostAsJsonAsync(merchant.Route($"payments/{saleId}/refunds"), new { refundId = "avoir-2", amount = 1501 }, Ct);
         Assert.Equal("refund_amount_invalid", (await Json(tooMuch)).GetProperty("code").GetString());
         using var notCents = await merchant.Http.PostAsJsonAsync(merchant.Route($"payments/{saleId}/refunds"), new { refundId = "avoir-3", amount = 10.5 }, Ct);
@@ -333,18 +343,27 @@ public sealed class CardPaymentTests(StripeTerminalFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task A_Stripe_5xx_is_retried_with_the_same_key_and_creates_one_PaymentIntent()
+    public async Task A_Stripe_5xx_replayed_for_its_key_leaves_no_sale_and_the_tills_retry_creates_one_PaymentIntent_with_a_new_key()
     {
         var merchant = await fixture.NewMerchantAsync();
         var readerId = await merchant.RegisterReaderAsync();
         await fixture.ControlAsync("/__fake/faults?method=POST&path=/v1/payment_intents&status=500&count=1&shouldRetry=true");
 
-        using var started = await merchant.PayAsync(new { saleId = "sale-5xx", amount = 700, currency = "eur", readerId });
+        using var failed = await merchant.PayAsync(new { saleId = "sale-5xx", amount = 700, currency = "eur", readerId });
 
+        // Stripe.net's own retry keeps the key, so Stripe replays the 500: the start fails and leaves nothing behind.
+        Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
+        using var nothing = await merchant.Http.GetAsync(merchant.Route("payments/sale-5xx"), Ct);
+        Assert.Equal(HttpStatusCode.NotFound, nothing.StatusCode);
+
+        // The till's retry is a real new attempt: a new key, one PaymentIntent.
+        using var started = await merchant.PayAsync(new { saleId = "sale-5xx", amount = 700, currency = "eur", readerId });
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         var creates = (await fixture.FakeRequestsAsync())
-            .Where(r => r.GetProperty("idempotencyKey").GetString() == $"pi-create:{merchant.Id:N}:sale-5xx").ToList();
-        Assert.Equal([500, 200], creates.Select(r => r.GetProperty("status").GetInt32()));
+            .Where(r => r.GetProperty("idempotencyKey").GetString() is { } key && key.StartsWith($"pi-create:{merchant.Id:N}:sale-5xx", StringComparison.Ordinal)).ToList();
+        Assert.Equal([(500, false), (500, true), (200, false)], creates.Select(r => (r.GetProperty("status").GetInt32(), r.GetProperty("replayed").GetBoolean())));
+        Assert.Equal([$"pi-create:{merchant.Id:N}:sale-5xx", $"pi-create:{merchant.Id:N}:sale-5xx", $"pi-create:{merchant.Id:N}:sale-5xx~2"],
+            creates.Select(r => r.GetProperty("idempotencyKey").GetString()));
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public sealed class FakeStripeWebhookRetryTests
         webhooks.Client = new HttpClient { Timeout = TimeSpan.FromMilliseconds(500) };
         webhooks.Target = new Uri(new Uri(endpoint.Urls.First()), "/hook");
         using var stripe = new HttpClient { BaseAddress = new Uri(fake.Urls.First()) };
-        stripe.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "sk_test_retry");
+        stripe.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "sk_test_51FidpassWebhookRetryTests000000");
 
         await CreateIntentAsync(stripe, 1000);
         await Eventually.True(() => Task.FromResult(first is not null), what: "first event sent");

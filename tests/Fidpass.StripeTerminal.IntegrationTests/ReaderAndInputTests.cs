@@ -284,9 +284,9 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
                 ["type"] = "payment_intent.succeeded",
                 ["data"] = new { @object = new { id = paymentIntentId, @object = "payment_intent", status = "succeeded" } },
             });
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/stripe") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-            request.Headers.Add("Stripe-Signature", EventUtility.GenerateSignatureHeader(body, StripeTerminalFixture.WebhookSecret));
-            using var response = await fixture.Client.SendAsync(request, Ct);
+            // Connected accounts' events come to the Connect endpoint, signed with its own secret.
+            using var response = await fixture.PostWebhookAsync(
+                body, EventUtility.GenerateSignatureHeader(body, StripeTerminalFixture.ConnectWebhookSecret), "/webhooks/stripe/connect");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 

@@ -28,8 +28,11 @@ public class StripeTerminalFixture : GatewayFixture
 {
     public const string WebhookSecret = "whsec_integration_tests_secret";
 
+    /// <summary>The Connect endpoint's own secret: connected accounts' events are signed with it.</summary>
+    public const string ConnectWebhookSecret = "whsec_integration_tests_connect_secret";
+
     /// <summary>A configured key (the fake accepts only it), so the logs can be searched for it.</summary>
-    public const string SecretKey = "sk_test_fidpass_integration_2b7d0c9e41f3";
+    public const string SecretKey = "sk_test_51FidpassIntegration2b7d0c9e41f3";
 
     private WebApplication? _fake;
     private IBusControl? _bus;
@@ -52,7 +55,9 @@ public class StripeTerminalFixture : GatewayFixture
 
     protected override async Task StartServicesAsync()
     {
-        _fake = FakeStripeServer.Build(["--urls", "http://127.0.0.1:0", "--FakeStripe:WebhookSecret", WebhookSecret, "--FakeStripe:ApiKey", SecretKey]);
+        _fake = FakeStripeServer.Build([
+            "--urls", "http://127.0.0.1:0", "--FakeStripe:WebhookSecret", WebhookSecret, "--FakeStripe:ConnectWebhookSecret", ConnectWebhookSecret,
+            "--FakeStripe:ApiKey", SecretKey, "--FakeStripe:RefundSettleMilliseconds", "300"]);
         await _fake.StartAsync();
         var fakeUri = new Uri(_fake.Urls.First());
         Fake = new HttpClient { BaseAddress = fakeUri };
@@ -65,6 +70,7 @@ public class StripeTerminalFixture : GatewayFixture
                 .With("Stripe:SecretKey", SecretKey)
                 .With("Stripe:DemoReaders", "false")
                 .With("Stripe:WebhookSecret", WebhookSecret)
+                .With("Stripe:ConnectWebhookSecret", ConnectWebhookSecret)
                 .With("Stripe:MaxNetworkRetries", "1")
                 .With("Stripe:PollAfterSeconds", "1")
                 .With("Stripe:PollIntervalMilliseconds", "300")
@@ -91,6 +97,7 @@ public class StripeTerminalFixture : GatewayFixture
         Webhooks = _fake!.Services.GetRequiredService<WebhookDispatcher>();
         Webhooks.Client = new HttpClient();
         Webhooks.Target = new Uri(Gateway.Address, "/webhooks/stripe");
+        Webhooks.ConnectTarget = new Uri(Gateway.Address, "/webhooks/stripe/connect");
 
         _bus = Bus.Factory.CreateUsingRabbitMq(bus =>
         {
@@ -162,9 +169,9 @@ public class StripeTerminalFixture : GatewayFixture
     }
 
     /// <summary>A webhook as Stripe posts it: to the gateway, signed with <paramref name="signature"/>.</summary>
-    public Task<HttpResponseMessage> PostWebhookAsync(string body, string signature)
+    public Task<HttpResponseMessage> PostWebhookAsync(string body, string signature, string path = "/webhooks/stripe")
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/stripe") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
         request.Headers.Add("Stripe-Signature", signature);
         return Client.SendAsync(request, TestContext.Current.CancellationToken);
     }

@@ -144,4 +144,52 @@ public sealed class CardPaymentDecisionTests
     {
         Assert.Null(MemberBarcode.Normalise("1234567890123"));
     }
+
+    private static CardPayment Collected() =>
+        Fold(Processing(), CardPaymentDecisions.FromPaymentIntent(Processing(), Intent("succeeded", received: 2500), Now))
+            .Apply(new CardRefundRequested(Processing().Id, "avoir-1", 1000, "refund:pi_1:avoir-1", Now));
+
+    [Fact]
+    public void A_pending_refund_waits_counts_as_spent_and_only_its_success_is_a_refund()
+    {
+        var state = Collected();
+
+        Assert.Empty(CardPaymentDecisions.FromRefund(state, new RefundSnapshot("re_1", "pi_1", 1000, "eur", "pending", "avoir-1"), Now));
+        Assert.Equal((1000L, 1500L), (state.RefundPendingAmount, state.Refundable()));
+        var refunded = Assert.IsType<CardRefunded>(Assert.Single(CardPaymentDecisions.FromRefund(state, new RefundSnapshot("re_1", "pi_1", 1000, "eur", "succeeded", "avoir-1"), Now)));
+        Assert.Equal((1000L, "avoir-1"), (refunded.Amount, refunded.RequestId));
+    }
+
+    [Fact]
+    public void A_failed_refund_frees_its_request_once_and_gives_nothing_back()
+    {
+        var state = Collected();
+        var failed = new RefundSnapshot("re_1", "pi_1", 1000, "eur", "failed", "avoir-1", "expired_or_canceled_card");
+
+        var events = CardPaymentDecisions.FromRefund(state, failed, Now);
+        var after = Fold(state, events);
+
+        Assert.IsType<CardRefundFailed>(Assert.Single(events));
+        Assert.Equal((0L, 0L, 2500L, "refund_failed"), (after.AmountRefunded, after.RefundPendingAmount, after.Refundable(), after.LastErrorCode));
+        Assert.Empty(CardPaymentDecisions.FromRefund(after, failed, Now));
+
+        // Sent again under the same request id: the old failed refund does not cancel the new request.
+        var again = after.Apply(new CardRefundRequested(after.Id, "avoir-1", 1000, "refund:pi_1:avoir-1~2", Now));
+        Assert.Empty(CardPaymentDecisions.FromRefund(again, failed, Now));
+        Assert.Equal(1000L, again.RefundPendingAmount);
+    }
+
+    [Theory]
+    [InlineData("refund:pi_1:avoir-1", "refund:pi_1:avoir-1")]
+    [InlineData("reader-label:tmr_1:Café", null)]
+    [InlineData("reader-label:tmr_1:two\nlines", null)]
+    [InlineData("reader-label:tmr_1:with space", null)]
+    public void Idempotency_keys_are_header_safe(string key, string? same)
+    {
+        var safe = Fidpass.StripeTerminal.Stripe.IdempotencyKeys.HeaderSafe(key.Replace("\\n", "\n", StringComparison.Ordinal));
+
+        Assert.All(safe, c => Assert.InRange(c, '!', '~'));
+        Assert.Equal(same ?? safe, safe);
+        Assert.True(same is not null || safe.StartsWith("reader-label:sha256:", StringComparison.Ordinal), safe);
+    }
 }

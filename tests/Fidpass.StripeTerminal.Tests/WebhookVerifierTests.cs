@@ -75,4 +75,23 @@ public sealed class WebhookVerifierTests
 
         Assert.Null(WebhookVerifier.Verify(body, header, Secret, 300, Now).ProblemCode);
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("null")]
+    [InlineData("[]")]
+    [InlineData("{\"id\":\"evt_1\",\"object\":\"ev")]
+    [InlineData("not json")]
+    [InlineData("{\"object\":\"event\",\"api_version\":\"2026-10-28.endive\",\"type\":\"payment_intent.succeeded\",\"data\":{\"object\":{\"id\":\"pi_1\",\"object\":\"payment_intent\"}}}")]
+    [InlineData("{\"id\":\"evt_1\",\"object\":\"event\",\"type\":\"payment_intent.succeeded\",\"data\":{\"object\":{\"id\":\"pi_1\",\"object\":\"payment_intent\"}}}")]
+    [InlineData("{\"id\":\"evt_1\",\"object\":\"event\",\"api_version\":\"2026-10-28.endive\",\"created\":\"soon\",\"type\":\"payment_intent.succeeded\",\"data\":{\"object\":{\"id\":\"pi_1\",\"object\":\"payment_intent\"}}}")]
+    [InlineData("{\"id\":\"evt_1\",\"object\":\"event\",\"api_version\":\"2026-10-28.endive\",\"type\":\"payment_intent.succeeded\",\"data\":{\"object\":{\"id\":\"pi_1\",\"object\":\"payment_intent\",\"amount\":\"lots\"}}}")]
+    public void A_correctly_signed_but_malformed_event_is_refused_as_invalid_not_thrown(string body)
+    {
+        var header = EventUtility.GenerateSignatureHeader(body, Secret, Now.ToUnixTimeSeconds());
+
+        var outcome = WebhookVerifier.Verify(body, header, Secret, 300, Now);
+
+        Assert.Equal("invalid_event", outcome.ProblemCode);
+    }
 }

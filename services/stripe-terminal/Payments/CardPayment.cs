@@ -43,6 +43,9 @@ public sealed record CardRefundRequested(Guid PaymentId, string RequestId, long 
 public sealed record CardRefunded(
     Guid PaymentId, string RefundId, string PaymentIntentId, Guid MerchantId, long Amount, string Currency, string? RequestId, DateTimeOffset At);
 
+/// <summary>Stripe settled a refund as <c>failed</c>: nothing was given back, the request may be sent again.</summary>
+public sealed record CardRefundFailed(Guid PaymentId, string RefundId, string RequestId, string? Reason, DateTimeOffset At);
+
 public enum CardPaymentStatus
 {
     Started,
@@ -61,8 +64,13 @@ public sealed record CardPayment(
     string? PaymentIntentId, CardPaymentStatus Status, int Attempt, bool AttemptOpen, string? LastErrorCode,
     string? LastErrorMessage, long AmountReceived, long AmountRefunded, IReadOnlyList<string> RefundIds,
     IReadOnlyDictionary<string, long> RefundRequests, IReadOnlyList<string> RefundedRequests, DateTimeOffset StartedAt, DateTimeOffset UpdatedAt,
-    DateTimeOffset? AuthorizedAt)
+    DateTimeOffset? AuthorizedAt, IReadOnlyList<string>? FailedRefundIds = null)
 {
+    /// <summary>Refunds asked of Stripe and not settled yet (pending): followed by the poller until they are.</summary>
+    public long RefundPendingAmount => RefundRequests.Where(r => !RefundedRequests.Contains(r.Key)).Sum(r => r.Value);
+
+    public bool RefundPending => RefundPendingAmount > 0;
+
     /// <summary>The stream version, kept by Marten on the snapshot so FetchForWriting checks concurrency against it.</summary>
     public long Version { get; set; }
 
@@ -77,6 +85,8 @@ public sealed record CardPayment(
 
     public static string ProcessKey(string paymentIntentId, int attempt) => $"process:{paymentIntentId}:{attempt}";
 
+    public static string AttemptKey(string paymentIntentId, int attempt) => $"pi-attempt:{paymentIntentId}:{attempt}";
+
     public static string CaptureKey(string paymentIntentId) => $"pi-capture:{paymentIntentId}";
 
     public static string CancelKey(string paymentIntentId) => $"pi-cancel:{paymentIntentId}";
@@ -84,7 +94,7 @@ public sealed record CardPayment(
     public static string RefundKey(string paymentIntentId, string requestId) => $"refund:{paymentIntentId}:{requestId}";
 
     /// <summary>What may still be refunded: refunds requested but not yet confirmed count as spent.</summary>
-    public long Refundable() => AmountReceived - AmountRefunded - RefundRequests.Where(r => !RefundedRequests.Contains(r.Key)).Sum(r => r.Value);
+    public long Refundable() => AmountReceived - AmountRefunded - RefundPendingAmount;
 
     public static CardPayment Create(CardPaymentStarted e) => new(
         e.PaymentId, e.MerchantId, e.SaleId, e.ReaderId, e.TillId, e.Amount, e.Currency, e.CaptureMethod, e.MemberId,
@@ -150,6 +160,15 @@ public sealed record CardPayment(
         UpdatedAt = e.At,
     };
 
+    public CardPayment Apply(CardRefundFailed e) => this with
+    {
+        RefundRequests = RefundRequests.Where(r => r.Key != e.RequestId).ToDictionary(),
+        FailedRefundIds = [.. FailedRefundIds ?? [], e.RefundId],
+        LastErrorCode = "refund_failed",
+        LastErrorMessage = $"Le remboursement « {e.RequestId} » a échoué ({e.Reason ?? "refusé"}) : rien n'a été rendu au client. Relancez-le ou remboursez autrement.",
+        UpdatedAt = e.At,
+    };
+
     public CardPayment Fold(object e) => e switch
     {
         PaymentIntentCreated x => Apply(x),
@@ -164,6 +183,7 @@ public sealed record CardPayment(
         CardPaymentCanceled x => Apply(x),
         CardRefundRequested x => Apply(x),
         CardRefunded x => Apply(x),
+        CardRefundFailed x => Apply(x),
         _ => this,
     };
 }

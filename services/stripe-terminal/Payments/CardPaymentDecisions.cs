@@ -12,13 +12,13 @@ public sealed record PaymentIntentSnapshot(
         pi.LastPaymentError?.Code, pi.LastPaymentError?.DeclineCode, pi.LastPaymentError?.Message, pi.CancellationReason);
 }
 
-public sealed record RefundSnapshot(string Id, string PaymentIntentId, long Amount, string Currency, string Status, string? RequestId)
+public sealed record RefundSnapshot(string Id, string PaymentIntentId, long Amount, string Currency, string Status, string? RequestId, string? FailureReason = null)
 {
     public const string RequestMetadataKey = "fidpass_refund_request";
 
     public static RefundSnapshot From(Refund refund) => new(
         refund.Id, refund.PaymentIntentId, refund.Amount, refund.Currency, refund.Status,
-        refund.Metadata is { } m && m.TryGetValue(RequestMetadataKey, out var request) ? request : null);
+        refund.Metadata is { } m && m.TryGetValue(RequestMetadataKey, out var request) ? request : null, refund.FailureReason);
 }
 
 /// <summary>
@@ -69,10 +69,16 @@ public static class CardPaymentDecisions
         return [new ReaderProcessFailed(state.Id, state.Attempt, failureCode ?? "reader_action_failed", failureMessage ?? "Le lecteur a interrompu le paiement.", now)];
     }
 
-    public static IReadOnlyList<object> FromRefund(CardPayment state, RefundSnapshot refund, DateTimeOffset now) =>
-        refund.PaymentIntentId == state.PaymentIntentId && refund.Status == "succeeded" && !state.RefundIds.Contains(refund.Id)
-            ? [new CardRefunded(state.Id, refund.Id, refund.PaymentIntentId, state.MerchantId, refund.Amount, refund.Currency, refund.RequestId, now)]
-            : [];
+    /// <summary>A refund counts once it <c>succeeded</c>; a <c>pending</c> one waits; a <c>failed</c> one frees its request.</summary>
+    public static IReadOnlyList<object> FromRefund(CardPayment state, RefundSnapshot refund, DateTimeOffset now) => refund switch
+    {
+        _ when refund.PaymentIntentId != state.PaymentIntentId || state.RefundIds.Contains(refund.Id) || (state.FailedRefundIds ?? []).Contains(refund.Id) => [],
+        { Status: "succeeded" } =>
+            [new CardRefunded(state.Id, refund.Id, refund.PaymentIntentId, state.MerchantId, refund.Amount, refund.Currency, refund.RequestId, now)],
+        { Status: "failed" or "canceled", RequestId: { } request } when state.RefundRequests.ContainsKey(request) =>
+            [new CardRefundFailed(state.Id, refund.Id, request, refund.FailureReason, now)],
+        _ => [],
+    };
 
     /// <summary>The reader took our command: only the open attempt it belongs to moves to processing.</summary>
     public static IReadOnlyList<object> Acknowledge(CardPayment state, int attempt, DateTimeOffset now) =>

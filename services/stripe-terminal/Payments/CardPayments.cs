@@ -15,7 +15,8 @@ namespace Fidpass.StripeTerminal.Payments;
 /// poller, till) produce one outcome.
 /// </summary>
 public sealed class CardPayments(
-    IDocumentStore store, StripeClient stripe, ReaderStatuses readers, TimeProvider clock, IConfiguration configuration, ILogger<CardPayments> logger)
+    IDocumentStore store, StripeClient stripe, IdempotencyKeys keys, ReaderStatuses readers, TimeProvider clock, IConfiguration configuration,
+    ILogger<CardPayments> logger)
 {
     public async Task<CardPayment?> LoadAsync(Guid id, CancellationToken ct)
     {
@@ -29,7 +30,11 @@ public sealed class CardPayments(
         return await session.Query<CardPayment>().FirstOrDefaultAsync(p => p.PaymentIntentId == paymentIntentId, ct);
     }
 
-    /// <summary>Journals a new sale; an existing stream (a retry, or a racing duplicate) is returned as is.</summary>
+    /// <summary>
+    /// A new sale: the PaymentIntent is created first, then the sale is journaled with it in one
+    /// append, so a failed start leaves nothing behind. An existing stream (a retry, or a racing
+    /// duplicate) is returned as is.
+    /// </summary>
     public async Task<CardPayment> StartAsync(CardPaymentStarted started, CancellationToken ct)
     {
         if (await LoadAsync(started.PaymentId, ct) is { } existing)
@@ -37,10 +42,11 @@ public sealed class CardPayments(
             return existing;
         }
 
+        var intent = await CreateIntentAsync(CardPayment.Create(started), ct);
         try
         {
             await using var session = store.LightweightSession();
-            session.Events.StartStream<CardPayment>(started.PaymentId, started);
+            session.Events.StartStream<CardPayment>(started.PaymentId, started, new PaymentIntentCreated(started.PaymentId, intent.Id, clock.GetUtcNow()));
             session.CarryTrace();
             await session.SaveChangesAsync(ct);
         }
@@ -50,6 +56,13 @@ public sealed class CardPayments(
         }
 
         return (await LoadAsync(started.PaymentId, ct))!;
+    }
+
+    /// <summary>Another sale of ours that the reader is serving now (journal), if any.</summary>
+    public async Task<CardPayment?> OtherSaleOnReaderAsync(Guid paymentId, string readerId, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        return await session.Query<CardPayment>().FirstOrDefaultAsync(p => p.ReaderId == readerId && p.AttemptOpen && p.Id != paymentId, ct);
     }
 
     /// <summary>Appends what <paramref name="decide"/> says against the latest state; retried on a concurrent append.</summary>
@@ -80,6 +93,7 @@ public sealed class CardPayments(
         }
     }
 
+    /// <summary>Sales journaled before their PaymentIntent (before starts became one append) get it here.</summary>
     public async Task<CardPayment> EnsurePaymentIntentAsync(CardPayment payment, CancellationToken ct)
     {
         if (payment.PaymentIntentId is not null)
@@ -87,6 +101,12 @@ public sealed class CardPayments(
             return payment;
         }
 
+        var intent = await CreateIntentAsync(payment, ct);
+        return await AppendAsync(payment.Id, s => s.PaymentIntentId is null ? [new PaymentIntentCreated(s.Id, intent.Id, clock.GetUtcNow())] : [], ct);
+    }
+
+    private Task<PaymentIntent> CreateIntentAsync(CardPayment payment, CancellationToken ct)
+    {
         var options = new PaymentIntentCreateOptions
         {
             Amount = payment.Amount,
@@ -116,10 +136,9 @@ public sealed class CardPayments(
             options.Metadata["fidpass_till"] = payment.TillId;
         }
 
-        // Same key on every retry of this sale: Stripe answers with the same PaymentIntent.
-        var intent = await stripe.V1.PaymentIntents.CreateAsync(
-            options, StripeSetup.Call(payment.StripeAccount, CardPayment.CreateKey(payment.MerchantId, payment.SaleId)), ct);
-        return await AppendAsync(payment.Id, s => s.PaymentIntentId is null ? [new PaymentIntentCreated(s.Id, intent.Id, clock.GetUtcNow())] : [], ct);
+        // The till's retries of this sale share the key (Stripe answers with the same PaymentIntent) until Stripe answers an error.
+        return keys.SendAsync(CardPayment.CreateKey(payment.MerchantId, payment.SaleId),
+            call => stripe.V1.PaymentIntents.CreateAsync(options, call, ct), payment.StripeAccount, ct);
     }
 
     /// <summary>
@@ -130,7 +149,19 @@ public sealed class CardPayments(
     public async Task<(CardPayment Payment, StripeException? Error)> ProcessAsync(CardPayment payment, CancellationToken ct)
     {
         var attempt = CardPaymentDecisions.NextAttempt(payment);
-        var key = CardPayment.ProcessKey(payment.PaymentIntentId!, attempt);
+        var operation = CardPayment.ProcessKey(payment.PaymentIntentId!, attempt);
+        if (payment.Status == CardPaymentStatus.Declined)
+        {
+            // Stripe keeps the decline on the PaymentIntent until it is updated: clear it, so the
+            // next poll cannot read the old decline as this attempt's outcome.
+            await keys.SendAsync(CardPayment.AttemptKey(payment.PaymentIntentId!, attempt), call => stripe.V1.PaymentIntents.UpdateAsync(
+                payment.PaymentIntentId, new PaymentIntentUpdateOptions
+                {
+                    Metadata = new Dictionary<string, string> { ["fidpass_attempt"] = attempt.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                }, call, ct), payment.StripeAccount, ct);
+        }
+
+        var key = await keys.CurrentAsync(operation, ct);
         payment = await AppendAsync(payment.Id, s => CardPaymentDecisions.CanProcess(s)
             ? [new ReaderProcessRequested(s.Id, s.ReaderId, attempt, key, clock.GetUtcNow())]
             : [], ct);
@@ -146,14 +177,15 @@ public sealed class CardPayments(
             try
             {
                 var started = clock.GetTimestamp();
-                await stripe.V1.Terminal.Readers.ProcessPaymentIntentAsync(
+                // A timeout is an answer Stripe keeps for the key: each retry below is sent with a new one.
+                await keys.SendAsync(operation, call => stripe.V1.Terminal.Readers.ProcessPaymentIntentAsync(
                     payment.ReaderId,
                     new ReaderProcessPaymentIntentOptions
                     {
                         PaymentIntent = payment.PaymentIntentId,
                         ProcessConfig = new ReaderProcessConfigOptions { SkipTipping = true, EnableCustomerCancellation = true },
                     },
-                    StripeSetup.Call(payment.StripeAccount, key), ct);
+                    call, ct), payment.StripeAccount, ct);
                 var elapsed = (long)clock.GetElapsedTime(started).TotalMilliseconds;
                 if (logger.IsEnabled(LogLevel.Information))
                 {
@@ -229,19 +261,45 @@ public sealed class CardPayments(
 
     public async Task<CardPayment> ReconcileReaderFailureAsync(CardPayment payment, string? failureCode, string? failureMessage, CancellationToken ct)
     {
+        // A late failure of an earlier attempt: the reader is already on the next one.
+        var reader = await stripe.V1.Terminal.Readers.GetAsync(payment.ReaderId, null, StripeSetup.Call(payment.StripeAccount), ct);
+        if (reader.Action is { Status: "in_progress" } action && action.ProcessPaymentIntent?.PaymentIntentId == payment.PaymentIntentId)
+        {
+            return await ReconcileAsync(payment, ct);
+        }
+
         var intent = await stripe.V1.PaymentIntents.GetAsync(payment.PaymentIntentId!, null, StripeSetup.Call(payment.StripeAccount), ct);
         var snapshot = PaymentIntentSnapshot.From(intent);
         return await AppendAsync(payment.Id, s => CardPaymentDecisions.FromReaderActionFailure(s, snapshot, failureCode, failureMessage, clock.GetUtcNow()), ct);
     }
 
-    public async Task<CardPayment> ReconcileRefundsAsync(CardPayment payment, CancellationToken ct)
+    public async Task<CardPayment> ReconcileRefundsAsync(CardPayment payment, CancellationToken ct) => (await ReadRefundsAsync(payment, null, ct)).Payment;
+
+    /// <summary>Records every refund of the sale as Stripe has it now; says whether one of them answers <paramref name="requestId"/> (and has not failed).</summary>
+    private async Task<(CardPayment Payment, bool Known)> ReadRefundsAsync(CardPayment payment, string? requestId, CancellationToken ct)
     {
         var refunds = await stripe.V1.Refunds.ListAsync(
             new RefundListOptions { PaymentIntent = payment.PaymentIntentId, Limit = 100 }, StripeSetup.Call(payment.StripeAccount), ct);
+        var known = false;
         foreach (var refund in refunds.Data)
         {
             var snapshot = RefundSnapshot.From(refund);
-            payment = await AppendAsync(payment.Id, s => CardPaymentDecisions.FromRefund(s, snapshot, clock.GetUtcNow()), ct);
+            known |= requestId is not null && snapshot.RequestId == requestId && snapshot.Status is not ("failed" or "canceled");
+            payment = await RecordRefundAsync(payment, snapshot, ct);
+        }
+
+        return (payment, known);
+    }
+
+    private async Task<CardPayment> RecordRefundAsync(CardPayment payment, RefundSnapshot snapshot, CancellationToken ct)
+    {
+        var before = payment.FailedRefundIds?.Count ?? 0;
+        payment = await AppendAsync(payment.Id, s => CardPaymentDecisions.FromRefund(s, snapshot, clock.GetUtcNow()), ct);
+        if ((payment.FailedRefundIds?.Count ?? 0) > before && snapshot.RequestId is { } request)
+        {
+            // Stripe answered that key with a refund that failed: the till's next try of this refund is a new request.
+            var operation = CardPayment.RefundKey(payment.PaymentIntentId!, request);
+            await keys.SpendAsync(operation, await keys.CurrentAsync(operation, ct), ct);
         }
 
         return payment;
@@ -255,12 +313,13 @@ public sealed class CardPayments(
             return payment;
         }
 
-        var key = CardPayment.CaptureKey(payment.PaymentIntentId!);
+        var operation = CardPayment.CaptureKey(payment.PaymentIntentId!);
+        var key = await keys.CurrentAsync(operation, ct);
         await AppendAsync(payment.Id, s => s.Status == CardPaymentStatus.Authorized ? [new CaptureRequested(s.Id, key, clock.GetUtcNow())] : [], ct);
         try
         {
-            var intent = await stripe.V1.PaymentIntents.CaptureAsync(
-                payment.PaymentIntentId, new PaymentIntentCaptureOptions(), StripeSetup.Call(payment.StripeAccount, key), ct);
+            var intent = await keys.SendAsync(operation, call => stripe.V1.PaymentIntents.CaptureAsync(
+                payment.PaymentIntentId, new PaymentIntentCaptureOptions(), call, ct), payment.StripeAccount, ct);
             var snapshot = PaymentIntentSnapshot.From(intent);
             return await AppendAsync(payment.Id, s => CardPaymentDecisions.FromPaymentIntent(s, snapshot, clock.GetUtcNow()), ct);
         }
@@ -272,12 +331,13 @@ public sealed class CardPayments(
 
     public async Task<CardPayment> CancelAsync(CardPayment payment, string reason, CancellationToken ct)
     {
-        var key = CardPayment.CancelKey(payment.PaymentIntentId!);
+        var operation = CardPayment.CancelKey(payment.PaymentIntentId!);
+        var key = await keys.CurrentAsync(operation, ct);
         await AppendAsync(payment.Id, s => [new CancelRequested(s.Id, key, reason, clock.GetUtcNow())], ct);
         try
         {
-            var intent = await stripe.V1.PaymentIntents.CancelAsync(
-                payment.PaymentIntentId, new PaymentIntentCancelOptions { CancellationReason = reason }, StripeSetup.Call(payment.StripeAccount, key), ct);
+            var intent = await keys.SendAsync(operation, call => stripe.V1.PaymentIntents.CancelAsync(
+                payment.PaymentIntentId, new PaymentIntentCancelOptions { CancellationReason = reason }, call, ct), payment.StripeAccount, ct);
             var snapshot = PaymentIntentSnapshot.From(intent);
             return await AppendAsync(payment.Id, s =>
             {
@@ -293,19 +353,31 @@ public sealed class CardPayments(
 
     public async Task<CardPayment> RefundAsync(CardPayment payment, string requestId, long amount, CancellationToken ct)
     {
-        var key = CardPayment.RefundKey(payment.PaymentIntentId!, requestId);
+        if (payment.RefundRequests.ContainsKey(requestId))
+        {
+            // The till sends a refund again: if Stripe has it (pending or settled), it is only read back, never sent twice.
+            var (read, known) = await ReadRefundsAsync(payment, requestId, ct);
+            if (known || read.RefundedRequests.Contains(requestId))
+            {
+                return read;
+            }
+
+            payment = read;
+        }
+
+        var operation = CardPayment.RefundKey(payment.PaymentIntentId!, requestId);
+        var key = await keys.CurrentAsync(operation, ct);
         payment = await AppendAsync(payment.Id, s => s.RefundRequests.ContainsKey(requestId)
             ? []
             : [new CardRefundRequested(s.Id, requestId, amount, key, clock.GetUtcNow())], ct);
-        var refund = await stripe.V1.Refunds.CreateAsync(
+        var refund = await keys.SendAsync(operation, call => stripe.V1.Refunds.CreateAsync(
             new RefundCreateOptions
             {
                 PaymentIntent = payment.PaymentIntentId,
                 Amount = payment.RefundRequests[requestId],
                 Metadata = new Dictionary<string, string> { [RefundSnapshot.RequestMetadataKey] = requestId },
             },
-            StripeSetup.Call(payment.StripeAccount, key), ct);
-        var snapshot = RefundSnapshot.From(refund);
-        return await AppendAsync(payment.Id, s => CardPaymentDecisions.FromRefund(s, snapshot, clock.GetUtcNow()), ct);
+            call, ct), payment.StripeAccount, ct);
+        return await RecordRefundAsync(payment, RefundSnapshot.From(refund), ct);
     }
 }

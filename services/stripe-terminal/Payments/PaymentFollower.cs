@@ -38,11 +38,16 @@ public sealed class PaymentFollower(IDocumentStore store, CardPayments payments,
 
         IReadOnlyList<CardPayment> open;
         IReadOnlyList<CardPayment> forgotten;
+        IReadOnlyList<CardPayment> refunding;
         await using (var session = store.QuerySession())
         {
             open = await session.Query<CardPayment>()
                 .Where(p => p.AttemptOpen && p.UpdatedAt < pollAfter && p.UpdatedAt > pollSince)
                 .Take(50).ToListAsync(ct);
+            // Refunds stay pending for up to days at Stripe: followed as long as they are.
+            refunding = await session.Query<CardPayment>()
+                .Where(p => p.RefundPending && p.UpdatedAt < pollAfter)
+                .OrderBy(p => p.UpdatedAt).Take(50).ToListAsync(ct);
             forgotten = await session.Query<CardPayment>()
                 .Where(p => p.Status == CardPaymentStatus.Authorized && p.AuthorizedAt < abandonBefore)
                 .Take(50).ToListAsync(ct);
@@ -51,6 +56,11 @@ public sealed class PaymentFollower(IDocumentStore store, CardPayments payments,
         foreach (var payment in open)
         {
             await payments.ReconcileAsync(payment, ct);
+        }
+
+        foreach (var payment in refunding)
+        {
+            await payments.ReconcileRefundsAsync(payment, ct);
         }
 
         foreach (var payment in forgotten)

@@ -10,12 +10,12 @@ namespace Fidpass.StripeTerminal.Payments;
 /// <summary>The till's view of a card sale.</summary>
 public sealed record CardPaymentView(
     string SaleId, string? PaymentIntentId, string ReaderId, long Amount, string Currency, string Status, int Attempt,
-    string CaptureMethod, Guid? MemberId, string? BasketReference, long AmountReceived, long AmountRefunded,
+    string CaptureMethod, Guid? MemberId, string? BasketReference, long AmountReceived, long AmountRefunded, long AmountRefundPending,
     string? ErrorCode, string? ErrorMessage, string? NextStep)
 {
     public static CardPaymentView From(CardPayment p) => new(
         p.SaleId, p.PaymentIntentId, p.ReaderId, p.Amount, p.Currency, StatusName(p), p.Attempt, p.CaptureMethod, p.MemberId,
-        p.BasketReference, p.AmountReceived, p.AmountRefunded, p.LastErrorCode, p.LastErrorMessage, NextStepFor(p));
+        p.BasketReference, p.AmountReceived, p.AmountRefunded, p.RefundPendingAmount, p.LastErrorCode, p.LastErrorMessage, NextStepFor(p));
 
     private static string StatusName(CardPayment p) => p.Status switch
     {
@@ -65,11 +65,17 @@ public static class PaymentsApi
         return group;
     }
 
+    /// <summary>Stripe's smallest card payment in euros (0,50 €).</summary>
+    public const long StripeMinimumAmount = 50;
+
+    /// <summary>10 000 € a sale unless <c>Stripe:MaxAmountCents</c> says otherwise: a typo of a few zeros is refused, not charged.</summary>
+    public const long DefaultMaxAmount = 1_000_000;
+
     private static async Task<IResult> StartAsync(
-        HttpContext http, IDocumentSession session, CardPayments payments, TimeProvider clock, CancellationToken ct)
+        HttpContext http, IDocumentSession session, CardPayments payments, TimeProvider clock, IConfiguration configuration, CancellationToken ct)
     {
         var merchant = http.Merchant();
-        var (command, invalid) = await ReadStartAsync(http.Request, ct);
+        var (command, invalid) = await ReadStartAsync(http.Request, configuration.GetValue("Stripe:MaxAmountCents", DefaultMaxAmount), ct);
         if (invalid is not null)
         {
             return invalid;
@@ -112,15 +118,26 @@ public static class PaymentsApi
             id, merchant.MerchantId, command.SaleId!, readerId, command.TillId, command.Amount, command.Currency!,
             command.CaptureMethod ?? "automatic", memberId, command.MemberBarcode, command.BasketReference,
             await session.StripeAccountAsync(merchant.MerchantId, ct), CardPayment.CreateKey(merchant.MerchantId, command.SaleId!), clock.GetUtcNow());
-        var payment = await payments.StartAsync(started, ct);
-        if (payment.Amount != started.Amount || payment.Currency != started.Currency || payment.ReaderId != started.ReaderId
-            || payment.MemberId != started.MemberId)
+        if (await payments.LoadAsync(id, ct) is { } known && Conflicts(known, started))
         {
-            return ApiProblems.Problem(409, "sale_conflict", "Cette vente (saleId) existe déjà avec un autre montant, lecteur ou client.");
+            return SaleConflict();
         }
 
+        // One sale at a time on a reader: Stripe would silently replace the first one, which would stay "processing".
+        if (await payments.OtherSaleOnReaderAsync(id, readerId, ct) is { } other)
+        {
+            return ReaderBusyWith(other);
+        }
+
+        CardPayment? payment = null;
         try
         {
+            payment = await payments.StartAsync(started, ct);
+            if (Conflicts(payment, started))
+            {
+                return SaleConflict();
+            }
+
             payment = await payments.EnsurePaymentIntentAsync(payment, ct);
             if (!CardPaymentDecisions.CanProcess(payment))
             {
@@ -134,25 +151,27 @@ public static class PaymentsApi
         }
         catch (StripeException ex)
         {
-            return StripeProblems.From(ex, payment.PaymentIntentId);
+            return StripeProblems.From(ex, payment?.PaymentIntentId);
         }
     }
 
-    private static async Task<(StartCardPayment? Command, IResult? Invalid)> ReadStartAsync(HttpRequest request, CancellationToken ct)
-    {
-        JsonElement body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException)
-        {
-            return (null, ApiProblems.Problem(400, "invalid_body", "Le corps de la requête n'est pas un JSON valide."));
-        }
+    private static bool Conflicts(CardPayment payment, CardPaymentStarted started) =>
+        payment.Amount != started.Amount || payment.Currency != started.Currency || payment.ReaderId != started.ReaderId
+        || payment.MemberId != started.MemberId;
 
-        if (body.ValueKind != JsonValueKind.Object)
+    private static IResult SaleConflict() =>
+        ApiProblems.Problem(409, "sale_conflict", "Cette vente (saleId) existe déjà avec un autre montant, lecteur ou client.");
+
+    private static IResult ReaderBusyWith(CardPayment other) => ApiProblems.Problem(409, "reader_busy",
+        $"Le lecteur encaisse déjà la vente « {other.SaleId} ». Attendez qu'elle se termine, ou annulez-la (POST …/payments/{{saleId}}/cancel) avant d'en lancer une autre.",
+        new Dictionary<string, object?> { ["saleId"] = other.SaleId });
+
+    private static async Task<(StartCardPayment? Command, IResult? Invalid)> ReadStartAsync(HttpRequest request, long maxAmount, CancellationToken ct)
+    {
+        var (body, invalid) = await JsonBody.ReadObjectAsync(request, ct);
+        if (invalid is not null)
         {
-            return (null, ApiProblems.Problem(400, "invalid_body", "Le corps de la requête doit être un objet JSON."));
+            return (null, invalid);
         }
 
         string? Text(string name) =>
@@ -169,6 +188,18 @@ public static class PaymentsApi
             || !rawAmount.TryGetInt64(out var amount) || amount <= 0)
         {
             return (null, ApiProblems.Problem(400, "invalid_amount", "Le montant doit être un nombre entier de centimes supérieur à zéro."));
+        }
+
+        if (amount < StripeMinimumAmount)
+        {
+            return (null, ApiProblems.Problem(400, "amount_below_minimum",
+                "Stripe n'accepte pas de paiement par carte de moins de 0,50 € : encaissez ce montant autrement."));
+        }
+
+        if (amount > maxAmount)
+        {
+            return (null, ApiProblems.Problem(400, "amount_too_large",
+                $"Le montant dépasse le maximum d'une vente par carte ({maxAmount / 100} €). Vérifiez le montant (en centimes)."));
         }
 
         var currency = (Text("currency") ?? "eur").ToLowerInvariant();
@@ -189,19 +220,10 @@ public static class PaymentsApi
 
     private static async Task<(RefundCardPayment? Body, IResult? Invalid)> ReadRefundAsync(HttpRequest request, CancellationToken ct)
     {
-        JsonElement body;
-        try
+        var (body, invalid) = await JsonBody.ReadObjectAsync(request, ct);
+        if (invalid is not null)
         {
-            body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException)
-        {
-            return (null, ApiProblems.Problem(400, "invalid_body", "Le corps de la requête n'est pas un JSON valide."));
-        }
-
-        if (body.ValueKind != JsonValueKind.Object)
-        {
-            return (null, ApiProblems.Problem(400, "invalid_body", "Le corps de la requête doit être un objet JSON."));
+            return (null, invalid);
         }
 
         long? amount = null;

@@ -124,19 +124,10 @@ public static class ReaderDisplayApi
     /// <summary>Integer minor units only: a decimal amount makes a real reader show a blank screen (spec 7.6).</summary>
     private static async Task<(Cart? Cart, IResult? Invalid)> ReadCartAsync(HttpRequest request, CancellationToken ct)
     {
-        JsonElement body;
-        try
+        var (body, invalid) = await JsonBody.ReadObjectAsync(request, ct);
+        if (invalid is not null)
         {
-            body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException)
-        {
-            return (null, Invalid("invalid_body", "Le corps de la requête n'est pas un JSON valide."));
-        }
-
-        if (body.ValueKind != JsonValueKind.Object)
-        {
-            return (null, Invalid("invalid_body", "Le corps de la requête doit être un objet JSON."));
+            return (null, invalid);
         }
 
         var currency = body.TryGetProperty("currency", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()!.ToLowerInvariant() : "eur";

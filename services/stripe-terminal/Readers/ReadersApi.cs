@@ -61,9 +61,18 @@ public static class ReadersApi
         return group;
     }
 
-    private static async Task<IResult> SetAccountAsync(HttpContext http, SetStripeAccount body, IDocumentSession session, CancellationToken ct)
+    private static async Task<IResult> SetAccountAsync(HttpContext http, IDocumentSession session, CancellationToken ct)
     {
-        if (body.AccountId is { } account && !account.StartsWith("acct_", StringComparison.Ordinal))
+        var (parsed, invalid) = await JsonBody.ReadAsync<SetStripeAccount>(http.Request, ct);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var body = parsed!;
+        // It travels as the Stripe-Account header: acct_ and letters or digits only.
+        if (body.AccountId is { } account && (!account.StartsWith("acct_", StringComparison.Ordinal) || account.Length is < 6 or > 100
+            || !account[5..].All(char.IsAsciiLetterOrDigit)))
         {
             return ApiProblems.Problem(400, "invalid_stripe_account", "Un compte connecté Stripe commence par « acct_ ».");
         }
@@ -74,26 +83,34 @@ public static class ReadersApi
     }
 
     private static async Task<IResult> CreateLocationAsync(
-        HttpContext http, CreateLocation body, IDocumentSession session, StripeClient stripe, TimeProvider clock, CancellationToken ct)
+        HttpContext http, IDocumentSession session, StripeClient stripe, IdempotencyKeys keys, TimeProvider clock, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(body.DisplayName) || string.IsNullOrWhiteSpace(body.Line1) || string.IsNullOrWhiteSpace(body.City)
-            || string.IsNullOrWhiteSpace(body.PostalCode))
+        var (parsed, invalid) = await JsonBody.ReadAsync<CreateLocation>(http.Request, ct);
+        if (invalid is not null)
         {
-            return ApiProblems.Problem(400, "location_incomplete", "Indiquez le nom, l'adresse, la ville et le code postal de l'emplacement.");
+            return invalid;
+        }
+
+        var body = parsed!;
+        if (string.IsNullOrWhiteSpace(body.DisplayName) || string.IsNullOrWhiteSpace(body.Line1) || string.IsNullOrWhiteSpace(body.City)
+            || string.IsNullOrWhiteSpace(body.PostalCode)
+            || new[] { body.DisplayName, body.Line1, body.City, body.PostalCode, body.Country ?? "FR" }.Any(v => v.Length > 200))
+        {
+            return ApiProblems.Problem(400, "location_incomplete", "Indiquez le nom, l'adresse, la ville et le code postal de l'emplacement (200 caractères au plus chacun).");
         }
 
         var merchant = http.Merchant();
         var account = await session.StripeAccountAsync(merchant.MerchantId, ct);
         try
         {
-            var location = await stripe.V1.Terminal.Locations.CreateAsync(
+            var location = await keys.SendAsync($"location:{merchant.MerchantId:N}:{body.DisplayName}:{body.PostalCode}", call => stripe.V1.Terminal.Locations.CreateAsync(
                 new LocationCreateOptions
                 {
                     DisplayName = body.DisplayName,
                     Address = new AddressOptions { Line1 = body.Line1, City = body.City, PostalCode = body.PostalCode, Country = body.Country ?? "FR" },
                     Metadata = new Dictionary<string, string> { ["fidpass_merchant"] = merchant.MerchantId.ToString() },
                 },
-                StripeSetup.Call(account, $"location:{merchant.MerchantId:N}:{body.DisplayName}:{body.PostalCode}"), ct);
+                call, ct), account, ct);
             var stored = new TerminalLocation(location.Id, merchant.MerchantId, location.DisplayName, clock.GetUtcNow());
             session.Store(stored);
             await session.SaveChangesAsync(ct);
@@ -109,12 +126,20 @@ public static class ReadersApi
         TypedResults.Ok(await session.Query<TerminalLocation>().Where(l => l.MerchantId == http.Merchant().MerchantId).ToListAsync(ct));
 
     private static async Task<IResult> RegisterAsync(
-        HttpContext http, RegisterReader body, IDocumentSession session, StripeClient stripe, ReaderStatuses statuses, CancellationToken ct)
+        HttpContext http, IDocumentSession session, StripeClient stripe, IdempotencyKeys keys, ReaderStatuses statuses, CancellationToken ct)
     {
-        var merchant = http.Merchant();
-        if (string.IsNullOrWhiteSpace(body.RegistrationCode) || string.IsNullOrWhiteSpace(body.Label) || string.IsNullOrWhiteSpace(body.LocationId))
+        var (parsed, invalid) = await JsonBody.ReadAsync<RegisterReader>(http.Request, ct);
+        if (invalid is not null)
         {
-            return ApiProblems.Problem(400, "reader_incomplete", "Indiquez le code d'appairage affiché par le lecteur, un nom et l'emplacement.");
+            return invalid;
+        }
+
+        var body = parsed!;
+        var merchant = http.Merchant();
+        if (string.IsNullOrWhiteSpace(body.RegistrationCode) || string.IsNullOrWhiteSpace(body.Label) || string.IsNullOrWhiteSpace(body.LocationId)
+            || body.Label.Length > 100 || body.RegistrationCode.Length > 100 || body.LocationId.Length > 100)
+        {
+            return ApiProblems.Problem(400, "reader_incomplete", "Indiquez le code d'appairage affiché par le lecteur, un nom (100 caractères au plus) et l'emplacement.");
         }
 
         var location = await session.LoadAsync<TerminalLocation>(body.LocationId, ct);
@@ -125,10 +150,10 @@ public static class ReadersApi
 
         try
         {
-            var reader = await stripe.V1.Terminal.Readers.CreateAsync(
-                new ReaderCreateOptions { RegistrationCode = body.RegistrationCode, Label = body.Label, Location = location.Id },
-                StripeSetup.Call(await session.StripeAccountAsync(merchant.MerchantId, ct),
-                    $"reader-register:{merchant.MerchantId:N}:{location.Id}:{body.RegistrationCode}:{body.Label}"), ct);
+            var reader = await keys.SendAsync($"reader-register:{merchant.MerchantId:N}:{location.Id}:{body.RegistrationCode}:{body.Label}",
+                call => stripe.V1.Terminal.Readers.CreateAsync(
+                    new ReaderCreateOptions { RegistrationCode = body.RegistrationCode, Label = body.Label, Location = location.Id }, call, ct),
+                await session.StripeAccountAsync(merchant.MerchantId, ct), ct);
             var stored = new TerminalReader(
                 reader.Id, merchant.MerchantId, reader.Label, location.Id, reader.DeviceType, reader.Status, reader.LastSeenAt, merchant.Slug);
             session.Store(stored);
@@ -188,8 +213,15 @@ public static class ReadersApi
     internal static IResult ReaderNotFound() => ApiProblems.Problem(404, "reader_not_found", "Lecteur inconnu pour ce commerce.");
 
     private static async Task<IResult> RenameAsync(
-        HttpContext http, string readerId, RenameReader body, IDocumentSession session, StripeClient stripe, CancellationToken ct)
+        HttpContext http, string readerId, IDocumentSession session, StripeClient stripe, IdempotencyKeys keys, CancellationToken ct)
     {
+        var (parsed, invalid) = await JsonBody.ReadAsync<RenameReader>(http.Request, ct);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var body = parsed!;
         var merchant = http.Merchant();
         if (string.IsNullOrWhiteSpace(body.Label) || body.Label.Length > 100)
         {
@@ -203,8 +235,8 @@ public static class ReadersApi
 
         try
         {
-            await stripe.V1.Terminal.Readers.UpdateAsync(readerId, new ReaderUpdateOptions { Label = body.Label },
-                StripeSetup.Call(await session.StripeAccountAsync(merchant.MerchantId, ct), $"reader-label:{readerId}:{body.Label}"), ct);
+            await keys.SendAsync($"reader-label:{readerId}:{body.Label}", call => stripe.V1.Terminal.Readers.UpdateAsync(
+                readerId, new ReaderUpdateOptions { Label = body.Label }, call, ct), await session.StripeAccountAsync(merchant.MerchantId, ct), ct);
             session.Store(reader with { Label = body.Label });
             await session.SaveChangesAsync(ct);
             return TypedResults.Ok(ReaderView.From(reader with { Label = body.Label }));
@@ -246,9 +278,16 @@ public static class ReadersApi
     /// <c>fail_if_in_use</c>, where a displayed cart also counts as in use).
     /// </summary>
     private static async Task<IResult> ConnectAsync(
-        HttpContext http, string tillId, ConnectTill body, IDocumentSession session, StripeClient stripe, ReaderStatuses statuses, TimeProvider clock,
+        HttpContext http, string tillId, IDocumentSession session, StripeClient stripe, ReaderStatuses statuses, TimeProvider clock,
         CancellationToken ct)
     {
+        var (parsed, invalid) = await JsonBody.ReadAsync<ConnectTill>(http.Request, ct);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var body = parsed!;
         var merchant = http.Merchant();
         if (string.IsNullOrWhiteSpace(body.ReaderId))
         {
@@ -377,8 +416,15 @@ public static class ReadersApi
     }
 
     private static async Task<IResult> ConnectionTokenAsync(
-        HttpContext http, CreateConnectionToken body, IQuerySession session, StripeClient stripe, CancellationToken ct)
+        HttpContext http, IQuerySession session, StripeClient stripe, CancellationToken ct)
     {
+        var (parsed, invalid) = await JsonBody.ReadAsync<CreateConnectionToken>(http.Request, ct);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var body = parsed!;
         var merchant = http.Merchant();
         var location = body.LocationId is null ? null : await session.LoadAsync<TerminalLocation>(body.LocationId, ct);
         if (body.LocationId is not null && location?.MerchantId != merchant.MerchantId)

@@ -10,7 +10,7 @@ namespace Fidpass.StripeTerminal.Stripe;
 public static class StripeSetup
 {
     public const string FakeApiBase = "http://127.0.0.1:12111";
-    private const string FakeKey = "sk_test_fidpass_fake";
+    private const string FakeKey = "sk_test_51FidpassFakeLocalKey0000000000";
 
     public static IHostApplicationBuilder AddStripe(this IHostApplicationBuilder builder)
     {
@@ -30,10 +30,11 @@ public static class StripeSetup
             return new StripeClient(string.IsNullOrWhiteSpace(key) ? FakeKey : key, httpClient: transport, apiBase: apiBase);
         });
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IdempotencyKeys>();
         return builder;
     }
 
-    /// <summary>Every mutating call carries a key derived from what it does (spec section 5), never a random one.</summary>
+    /// <summary>Every mutating call carries a key derived from what it does (spec section 5, <see cref="IdempotencyKeys"/>), never a random one.</summary>
     public static RequestOptions Call(string? stripeAccount, string? idempotencyKey = null) =>
         new() { StripeAccount = stripeAccount, IdempotencyKey = idempotencyKey };
 }

@@ -24,12 +24,7 @@ public static class WebhookVerifier
 
         try
         {
-            return new(EventUtility.ConstructEvent(rawBody, signatureHeader, secret, toleranceSeconds, now.ToUnixTimeSeconds(), throwOnApiVersionMismatch: true), null, null);
-        }
-        catch (StripeException ex) when (ex.Message.Contains("API version", StringComparison.Ordinal))
-        {
-            // On purpose: an endpoint pinned to another release train must be fixed in the Stripe dashboard; the poller covers meanwhile.
-            return new(null, "webhook_api_version_mismatch", "Version d'API de l'événement incompatible : configurez l'endpoint Stripe sur une version « .endive ».");
+            EventUtility.ValidateSignature(rawBody, signatureHeader, secret, toleranceSeconds, now.ToUnixTimeSeconds());
         }
         catch (StripeException ex) when (ex.Message.Contains("tolerance", StringComparison.Ordinal))
         {
@@ -38,6 +33,56 @@ public static class WebhookVerifier
         catch (StripeException)
         {
             return new(null, "signature_invalid", "Signature Stripe invalide.");
+        }
+
+        // Signed is not well-formed: a body we cannot read is answered 400, never 500 (Stripe retries a 5xx for days).
+        if (!WellFormed(rawBody))
+        {
+            return Malformed();
+        }
+
+        try
+        {
+            return new(EventUtility.ParseEvent(rawBody, throwOnApiVersionMismatch: true), null, null);
+        }
+        catch (StripeException ex) when (ex.Message.Contains("API version", StringComparison.Ordinal))
+        {
+            // On purpose: an endpoint pinned to another release train must be fixed in the Stripe dashboard; the poller covers meanwhile.
+            return new(null, "webhook_api_version_mismatch", "Version d'API de l'événement incompatible : configurez l'endpoint Stripe sur une version « .endive ».");
+        }
+        catch (Exception ex) when (ex is Newtonsoft.Json.JsonException or System.Text.Json.JsonException or StripeException or FormatException
+            or InvalidCastException or InvalidOperationException or ArgumentException or OverflowException or NullReferenceException)
+        {
+            return Malformed();
+        }
+    }
+
+    private static Outcome Malformed() =>
+        new(null, "invalid_event", "Événement Stripe illisible : un objet JSON avec id, type, api_version et data.object est attendu.");
+
+    /// <summary>The fields the handler relies on, with their JSON kinds.</summary>
+    private static bool WellFormed(string rawBody)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(rawBody);
+            var root = doc.RootElement;
+            static bool Text(System.Text.Json.JsonElement e, string name, int max) =>
+                e.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String && v.GetString() is { Length: > 0 } s && s.Length <= max;
+            static bool KindOrAbsent(System.Text.Json.JsonElement e, string name, System.Text.Json.JsonValueKind kind) =>
+                !e.TryGetProperty(name, out var v) || v.ValueKind == kind || v.ValueKind == System.Text.Json.JsonValueKind.Null;
+            return root.ValueKind == System.Text.Json.JsonValueKind.Object
+                && Text(root, "id", 255) && Text(root, "type", 255) && Text(root, "api_version", 100)
+                && KindOrAbsent(root, "account", System.Text.Json.JsonValueKind.String)
+                && KindOrAbsent(root, "created", System.Text.Json.JsonValueKind.Number)
+                && KindOrAbsent(root, "livemode", root.TryGetProperty("livemode", out var l) && l.ValueKind == System.Text.Json.JsonValueKind.False
+                    ? System.Text.Json.JsonValueKind.False : System.Text.Json.JsonValueKind.True)
+                && root.TryGetProperty("data", out var data) && data.ValueKind == System.Text.Json.JsonValueKind.Object
+                && data.TryGetProperty("object", out var obj) && obj.ValueKind == System.Text.Json.JsonValueKind.Object;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
         }
     }
 
@@ -54,26 +99,40 @@ public static class WebhookVerifier
 
 public static class StripeWebhooks
 {
+    /// <summary>
+    /// Two endpoints, as Stripe sends them: the platform's own events, and the connected accounts'
+    /// events (Connect endpoint), each signed with the secret of its endpoint in the Stripe dashboard.
+    /// </summary>
     public static WebApplication MapStripeWebhooks(this WebApplication app)
     {
-        app.MapPost("/webhooks/stripe", ReceiveAsync)
+        app.MapPost("/webhooks/stripe", (HttpRequest request, IServiceProvider services, CancellationToken ct) =>
+                ReceiveAsync(request, services, "Stripe:WebhookSecret", connect: false, ct))
             .WithTags("Webhooks")
-            .WithSummary("Événements Stripe (signés) : paiements, lecteurs, remboursements")
+            .WithSummary("Événements Stripe du compte plateforme (signés) : paiements, lecteurs, remboursements")
+            .ProducesProblem(400);
+        app.MapPost("/webhooks/stripe/connect", (HttpRequest request, IServiceProvider services, CancellationToken ct) =>
+                ReceiveAsync(request, services, "Stripe:ConnectWebhookSecret", connect: true, ct))
+            .WithTags("Webhooks")
+            .WithSummary("Événements Stripe des comptes connectés (endpoint Connect, son propre secret)")
             .ProducesProblem(400);
         return app;
     }
 
-    private static async Task<IResult> ReceiveAsync(
-        HttpRequest request, IConfiguration configuration, IDocumentStore store, CardPayments payments, TimeProvider clock,
-        ILogger<CardPayments> logger, CancellationToken ct)
+    private static async Task<IResult> ReceiveAsync(HttpRequest request, IServiceProvider services, string secretSetting, bool connect, CancellationToken ct)
     {
+        var configuration = services.GetRequiredService<IConfiguration>();
+        var store = services.GetRequiredService<IDocumentStore>();
+        var payments = services.GetRequiredService<CardPayments>();
+        var clock = services.GetRequiredService<TimeProvider>();
+        var logger = services.GetRequiredService<ILogger<CardPayments>>();
+
         // The HMAC covers the exact bytes: read the raw body, never a bound or re-serialized model.
         using var reader = new StreamReader(request.Body);
         var body = await reader.ReadToEndAsync(ct);
-        var secret = configuration["Stripe:WebhookSecret"];
+        var secret = configuration[secretSetting];
         if (string.IsNullOrWhiteSpace(secret))
         {
-            return ApiProblems.Problem(503, "webhook_not_configured", "Stripe:WebhookSecret n'est pas configuré.");
+            return ApiProblems.Problem(503, "webhook_not_configured", $"{secretSetting} n'est pas configuré.");
         }
 
         var verified = WebhookVerifier.Verify(
@@ -82,6 +141,13 @@ public static class StripeWebhooks
         {
             logger.LogWarning("Stripe webhook refused: {Code}", verified.ProblemCode);
             return ApiProblems.Problem(400, verified.ProblemCode!, verified.Detail!);
+        }
+
+        // A connected account's event belongs on the Connect endpoint and a platform event on the platform one.
+        if (connect != stripeEvent.Account is not null)
+        {
+            logger.LogWarning("Stripe webhook {Id} ignored: sent to the {Endpoint} endpoint", stripeEvent.Id, connect ? "Connect" : "platform");
+            return TypedResults.Ok(new { received = true, ignored = true });
         }
 
         await using (var session = store.LightweightSession())
@@ -118,7 +184,7 @@ public static class StripeWebhooks
     {
         if (WebhookVerifier.PaymentIntentOf(stripeEvent) is not { } paymentIntentId
             || await payments.FindByIntentAsync(paymentIntentId, ct) is not { } payment
-            || (stripeEvent.Account is { } account && account != payment.StripeAccount))
+            || stripeEvent.Account != payment.StripeAccount)
         {
             return;
         }
