@@ -324,7 +324,14 @@ namespace Fidpass.Chaos
                         using var started = await till.PostAsJsonAsync(path, new { saleId = op.Id, amount = op.AmountCents, currency = "eur", readerId, memberBarcode = op.Member.ToString() });
                         if (!started.IsSuccessStatusCode)
                         {
-                            op.Note = $"start {(int)started.StatusCode} {Truncate(await started.Content.ReadAsStringAsync())}";
+                            var refusal = await started.Content.ReadAsStringAsync();
+                            if (ReaderBusyWith(refusal) is { } blocking && blocking != op.Id)
+                            {
+                                // A sale given up earlier still holds the reader (its cancel was lost): the till cancels it explicitly.
+                                using var freed = await till.PostAsync(new Uri($"{path}/{Uri.EscapeDataString(blocking)}/cancel", UriKind.Relative), null);
+                            }
+
+                            op.Note = $"start {(int)started.StatusCode} {Truncate(refusal)}";
                             op.Errors++;
                             await Task.Delay(300);
                             continue;
@@ -391,6 +398,21 @@ namespace Fidpass.Chaos
             }
 
             await WaitForCreditAsync(op, before);
+        }
+
+        /// <summary>The sale named by a 409 <c>reader_busy</c>, if that is what the answer is.</summary>
+        private static string? ReaderBusyWith(string problem)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(problem);
+                var json = document.RootElement;
+                return json.TryGetProperty("code", out var code) && code.GetString() == "reader_busy" && json.TryGetProperty("saleId", out var sale) ? sale.GetString() : null;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
         }
 
         private async Task<JsonElement?> CardViewAsync(string saleId)

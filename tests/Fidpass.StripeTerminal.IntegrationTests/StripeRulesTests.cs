@@ -128,6 +128,29 @@ public sealed class StripeRulesTests(StripeTerminalFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task A_sale_the_reader_silently_left_does_not_block_the_next_one()
+    {
+        var merchant = await fixture.NewMerchantAsync();
+        var readerId = await merchant.RegisterReaderAsync();
+        try
+        {
+            // The customer cancels on the reader and the webhook is lost: our journal still says "processing".
+            await fixture.WebhookModeAsync("drop");
+            using var first = await merchant.PayAsync(new { saleId = "sale-left-first", amount = 1200, currency = "eur", readerId });
+            await fixture.ControlAsync($"/__fake/readers/{readerId}/fail?code=customer_canceled");
+            Assert.Equal("processing", (await merchant.PaymentAsync("sale-left-first")).GetProperty("status").GetString());
+
+            using var second = await merchant.PayAsync(new { saleId = "sale-left-second", amount = 800, currency = "eur", readerId });
+            Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
+            Assert.Equal("reader_failed", (await merchant.PaymentAsync("sale-left-first")).GetProperty("status").GetString());
+        }
+        finally
+        {
+            await fixture.WebhookModeAsync("normal");
+        }
+    }
+
+    [Fact]
     public async Task A_start_that_fails_at_Stripe_leaves_no_sale_and_the_till_may_start_it_again_differently()
     {
         var merchant = await fixture.NewMerchantAsync();

@@ -58,6 +58,22 @@ public sealed class CardPayments(
         return (await LoadAsync(started.PaymentId, ct))!;
     }
 
+    /// <summary>
+    /// Whether the reader really still serves <paramref name="other"/>: if its action moved on (cleared,
+    /// failed, a webhook lost), that sale's attempt is closed from what Stripe says, so it cannot block the reader forever.
+    /// </summary>
+    public async Task<bool> StillOnReaderAsync(CardPayment other, CancellationToken ct)
+    {
+        var reader = await stripe.V1.Terminal.Readers.GetAsync(other.ReaderId, null, StripeSetup.Call(other.StripeAccount), ct);
+        if (reader.Action is { Status: "in_progress" } action && action.ProcessPaymentIntent?.PaymentIntentId == other.PaymentIntentId)
+        {
+            return true;
+        }
+
+        var settled = await ReconcileReaderFailureAsync(other, "reader_action_ended", "Le lecteur n'est plus sur cette vente : relancez-la si elle n'est pas payée.", ct);
+        return settled.AttemptOpen;
+    }
+
     /// <summary>Another sale of ours that the reader is serving now (journal), if any.</summary>
     public async Task<CardPayment?> OtherSaleOnReaderAsync(Guid paymentId, string readerId, CancellationToken ct)
     {

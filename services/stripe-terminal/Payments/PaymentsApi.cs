@@ -123,15 +123,15 @@ public static class PaymentsApi
             return SaleConflict();
         }
 
-        // One sale at a time on a reader: Stripe would silently replace the first one, which would stay "processing".
-        if (await payments.OtherSaleOnReaderAsync(id, readerId, ct) is { } other)
-        {
-            return ReaderBusyWith(other);
-        }
-
         CardPayment? payment = null;
         try
         {
+            // One sale at a time on a reader: Stripe would silently replace the first one, which would stay "processing".
+            if (await payments.OtherSaleOnReaderAsync(id, readerId, ct) is { } other && await payments.StillOnReaderAsync(other, ct))
+            {
+                return ReaderBusyWith(other);
+            }
+
             payment = await payments.StartAsync(started, ct);
             if (Conflicts(payment, started))
             {
