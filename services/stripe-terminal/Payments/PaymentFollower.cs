@@ -6,7 +6,7 @@ namespace Fidpass.StripeTerminal.Payments;
 /// <summary>
 /// The fallback when webhooks are late or lost (spec 7.7): sales still processing after
 /// <c>Stripe:PollAfterSeconds</c> are read back from Stripe, for at most <c>Stripe:PollForMinutes</c>.
-/// Also the sweeper of forgotten manual authorisations: after <c>Stripe:ManualCaptureTimeoutMinutes</c>
+/// Pending refunds are read back the same way. Also the sweeper of forgotten manual authorisations: after <c>Stripe:ManualCaptureTimeoutMinutes</c>
 /// they are cancelled (reason <c>abandoned</c>) so the cardholder's hold is released.
 /// </summary>
 public sealed class PaymentFollower(IDocumentStore store, CardPayments payments, TimeProvider clock, IConfiguration configuration, ILogger<PaymentFollower> logger)
@@ -44,9 +44,10 @@ public sealed class PaymentFollower(IDocumentStore store, CardPayments payments,
             open = await session.Query<CardPayment>()
                 .Where(p => p.AttemptOpen && p.UpdatedAt < pollAfter && p.UpdatedAt > pollSince)
                 .Take(50).ToListAsync(ct);
-            // Refunds stay pending for up to days at Stripe: followed as long as they are.
+            // A pending refund is read back like a late payment, for PollForMinutes; after that its
+            // refund.updated / refund.failed webhook (or the till sending the refund again) settles it.
             refunding = await session.Query<CardPayment>()
-                .Where(p => p.RefundPending && p.UpdatedAt < pollAfter)
+                .Where(p => p.RefundPending && p.UpdatedAt < pollAfter && p.UpdatedAt > pollSince)
                 .OrderBy(p => p.UpdatedAt).Take(50).ToListAsync(ct);
             forgotten = await session.Query<CardPayment>()
                 .Where(p => p.Status == CardPaymentStatus.Authorized && p.AuthorizedAt < abandonBefore)
