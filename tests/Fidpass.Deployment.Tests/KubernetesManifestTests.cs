@@ -78,29 +78,20 @@ public sealed class KubernetesManifestTests
     [Theory]
     [InlineData("local")]
     [InlineData("production")]
-    public async Task Exactly_one_replica_runs_the_Marten_daemon_per_service(string overlay)
+    public async Task Every_replica_may_run_the_Marten_daemon_and_no_worker_exists_for_it(string overlay)
     {
+        // The daemon is elected among a service's replicas (DaemonLeader): no Deployment opts out of the
+        // election and none exists only to run it. stripe-terminal-worker runs the Stripe follower.
         var rendered = await Manifests.Render(overlay);
-        var autoscaled = rendered.OfKind("HorizontalPodAutoscaler").Select(h => (string?)h["spec"]!["scaleTargetRef"]!["name"]).ToHashSet();
 
-        // Marten runs the daemon unless told Disabled (ServiceDefaults' default is Solo).
-        var martenServices = rendered.FidpassDeployments
-            .Where(d => Manifests.HasEnv(d, "ConnectionStrings__postgres"))
-            .GroupBy(d => Manifests.AppName(d)!)
-            .ToDictionary(g => g.Key, g => g.ToList());
-        Assert.Superset(RelayingServices.ToHashSet(), martenServices.Keys.ToHashSet());
-
-        foreach (var (service, deployments) in martenServices)
-        {
-            var daemons = deployments.Where(d => !string.Equals(Manifests.Env(d, "Marten__Daemon"), "Disabled", StringComparison.Ordinal)).ToList();
-            var daemon = Assert.Single(daemons);
-            Assert.Equal($"{service}-worker", Manifests.Name(daemon));
-            Assert.Equal("Solo", Manifests.Env(daemon, "Marten__Daemon"));
-            Assert.Equal(1, (int?)daemon["spec"]!["replicas"]);
-            Assert.Equal("Recreate", (string?)daemon["spec"]!["strategy"]!["type"]);
-            Assert.DoesNotContain(Manifests.Name(daemon), autoscaled);
-            Assert.Null(rendered.OfKind("Service").FirstOrDefault(s => (string?)s["spec"]!["selector"]!["app.kubernetes.io/component"] == "worker"));
-        }
+        Assert.All(rendered.FidpassDeployments, d => Assert.False(Manifests.HasEnv(d, "Marten__Daemon"), Manifests.Name(d)));
+        var workers = rendered.FidpassDeployments.Select(Manifests.Name).Where(n => n.EndsWith("-worker", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["stripe-terminal-worker"], workers);
+        Assert.Null(Manifests.Env(rendered.Single("Deployment", "stripe-terminal-worker"), "Stripe__Follower"));
+        Assert.Equal("Disabled", Manifests.Env(rendered.Single("Deployment", "stripe-terminal"), "Stripe__Follower"));
+        var alert = (await Manifests.YamlFileAsJson("deploy/k8s/components/observability/alerts.yaml")).ToJsonString();
+        Assert.Contains("fidpass_daemon_leader", alert, StringComparison.Ordinal);
+        Assert.All(RelayingServices, s => Assert.NotNull(rendered.Single("Deployment", s)));
     }
 
     [Theory]
@@ -114,7 +105,6 @@ public sealed class KubernetesManifestTests
         foreach (var name in new[] { "gateway", "loyalty", "merchant-token", "stripe-terminal", "web" })
         {
             var deployment = rendered.Single("Deployment", name);
-            Assert.Equal("Disabled", Manifests.HasEnv(deployment, "ConnectionStrings__postgres") ? Manifests.Env(deployment, "Marten__Daemon") : "Disabled");
             // The autoscaler owns the count; a replicas field would reset it on every apply.
             Assert.Null(deployment["spec"]!["replicas"]);
             var hpa = autoscalers[name];
@@ -199,7 +189,7 @@ public sealed class KubernetesManifestTests
     [Theory]
     [InlineData("local")]
     [InlineData("production")]
-    public async Task Only_the_gateway_is_reachable_from_outside(string overlay)
+    public async Task Only_the_gateway_and_the_web_space_are_reachable_from_outside(string overlay)
     {
         var rendered = await Manifests.Render(overlay);
 
@@ -208,7 +198,14 @@ public sealed class KubernetesManifestTests
             .SelectMany(i => i["spec"]!["rules"]!.AsArray())
             .SelectMany(r => r!["http"]!["paths"]!.AsArray())
             .Select(p => (string?)p!["backend"]!["service"]!["name"]).ToList();
-        Assert.All(backends, b => Assert.Equal("gateway", b));
+        Assert.Equal(["fidpass-not-public", "gateway", "web"], backends.Distinct().Order());
+        // The API host routes only what the gateway proxies; probes, metrics and docs stay inside.
+        var paths = rendered.OfKind("Ingress").SelectMany(i => i["spec"]!["rules"]!.AsArray())
+            .SelectMany(r => r!["http"]!["paths"]!.AsArray().Select(p => (Path: (string)p!["path"]!, Backend: (string?)p["backend"]!["service"]!["name"])))
+            .ToList();
+        Assert.Equal(["/api/", "/webhooks/stripe"], paths.Where(p => p.Backend == "gateway").Select(p => p.Path).Order());
+        Assert.Equal(["/alive", "/health", "/metrics", "/openapi"], paths.Where(p => p.Backend == "fidpass-not-public").Select(p => p.Path).Order());
+        Assert.Empty(rendered.OfKind("Endpoints"));
         if (overlay == "production")
         {
             var ingress = Assert.Single(rendered.OfKind("Ingress"));
@@ -220,15 +217,14 @@ public sealed class KubernetesManifestTests
         Assert.Empty(deny["spec"]!["ingress"]?.AsArray() ?? []);
         Assert.Empty(deny["spec"]!["egress"]?.AsArray() ?? []);
 
-        // A rule without "from" admits everyone: only the gateway may have one.
+        // A rule without "from" admits everyone: only the two public hosts' pods may have one.
         var open = policies.Where(p => (p["spec"]!["ingress"]?.AsArray() ?? []).Any(rule => (rule!["from"]?.AsArray().Count ?? 0) == 0)).ToList();
-        var gatewayPolicy = Assert.Single(open);
-        Assert.Equal("gateway", (string?)gatewayPolicy["spec"]!["podSelector"]!["matchLabels"]!["app.kubernetes.io/name"]);
+        Assert.Equal(["gateway", "web"], open.Select(p => (string?)p["spec"]!["podSelector"]!["matchLabels"]!["app.kubernetes.io/name"]).Order());
 
-        // Every service other than the gateway is admitted from the gateway, nothing else but Prometheus.
+        // Every other service is admitted from the gateway, nothing else but Prometheus.
         var fromGateway = policies.Single(p => Manifests.Name(p) == "services-ingress-from-gateway");
         var protectedServices = fromGateway["spec"]!["podSelector"]!["matchExpressions"]![0]!["values"]!.AsArray().Select(v => (string?)v).ToHashSet();
-        Assert.Equal(Repository.HostProjectFolders().Where(h => h != "gateway").Select(h => (string?)h).ToHashSet(), protectedServices);
+        Assert.Equal(Repository.HostProjectFolders().Where(h => h is not "gateway" and not "web").Select(h => (string?)h).ToHashSet(), protectedServices);
     }
 
     [Theory]
