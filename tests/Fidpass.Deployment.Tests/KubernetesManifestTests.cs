@@ -61,7 +61,8 @@ public sealed class KubernetesManifestTests
             Assert.Equal("RuntimeDefault", (string?)pod["securityContext"]?["seccompProfile"]?["type"]);
             var container = Manifests.Containers(deployment)[0]!;
             Assert.Equal("/alive", (string?)container["livenessProbe"]?["httpGet"]?["path"]);
-            Assert.Equal("/health", (string?)container["readinessProbe"]?["httpGet"]?["path"]);
+            // Not /health: a RabbitMQ outage must not take the pods out of service (the event store absorbs it).
+            Assert.Equal("/ready", (string?)container["readinessProbe"]?["httpGet"]?["path"]);
             Assert.NotNull(container["startupProbe"]?["httpGet"]);
             Assert.NotNull(container["resources"]?["limits"]?["cpu"]);
             Assert.NotNull(container["resources"]?["limits"]?["memory"]);
@@ -204,7 +205,7 @@ public sealed class KubernetesManifestTests
             .SelectMany(r => r!["http"]!["paths"]!.AsArray().Select(p => (Path: (string)p!["path"]!, Backend: (string?)p["backend"]!["service"]!["name"])))
             .ToList();
         Assert.Equal(["/api/", "/webhooks/stripe"], paths.Where(p => p.Backend == "gateway").Select(p => p.Path).Order());
-        Assert.Equal(["/alive", "/health", "/metrics", "/openapi"], paths.Where(p => p.Backend == "fidpass-not-public").Select(p => p.Path).Order());
+        Assert.Equal(["/alive", "/health", "/metrics", "/openapi", "/ready"], paths.Where(p => p.Backend == "fidpass-not-public").Select(p => p.Path).Order());
         Assert.Empty(rendered.OfKind("Endpoints"));
         if (overlay == "production")
         {

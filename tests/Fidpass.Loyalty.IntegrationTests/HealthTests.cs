@@ -39,4 +39,21 @@ public sealed class HealthTests
         Assert.Contains("PostgreSQL does not answer", await health.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
     }
+
+    [Fact]
+    public async Task Ready_stays_green_while_RabbitMQ_is_unreachable_and_health_says_so()
+    {
+        // Kubernetes' readiness probe is /ready: a broker outage must not take every pod out of
+        // service, since requests commit to the event store and the relay publishes later.
+        await using var host = new ServiceHost<LoyaltyApi>().WithInfrastructure(
+            await TestServers.CreateDatabaseAsync("loyalty_ready"), "amqp://guest:guest@127.0.0.1:1/");
+        using var client = host.CreateClient();
+
+        await Eventually.True(async () => (await client.GetAsync(new Uri("/ready", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode == HttpStatusCode.OK,
+            what: "/ready 200");
+        var health = await client.GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Contains("masstransit-bus", await health.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
 }
