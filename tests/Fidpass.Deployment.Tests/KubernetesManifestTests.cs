@@ -272,7 +272,9 @@ public sealed class KubernetesManifestTests
             Assert.Equal(await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken), (string?)dashboards["data"]![Path.GetFileName(file)]);
         }
 
-        Assert.NotNull(rendered.OfKind("ConfigMap").SingleOrDefault(c => Manifests.Name(c).StartsWith("fidpass-prometheus-rules", StringComparison.Ordinal)));
+        // Mounted by the operator's Prometheus under these documented names, so no hash suffix.
+        Assert.NotNull(rendered.OfKind("ConfigMap").SingleOrDefault(c => Manifests.Name(c) == "fidpass-prometheus-rules"));
+        Assert.NotNull(rendered.OfKind("ConfigMap").SingleOrDefault(c => Manifests.Name(c) == "fidpass-prometheus-config"));
         Assert.NotNull(rendered.OfKind("Deployment").SingleOrDefault(d => Manifests.Name(d) == "otel-collector"));
     }
 
