@@ -67,12 +67,35 @@ public sealed class KubernetesManifestTests
             Assert.NotNull(container["resources"]?["limits"]?["cpu"]);
             Assert.NotNull(container["resources"]?["limits"]?["memory"]);
             Assert.NotNull(container["resources"]?["requests"]?["memory"]);
+            // Measured use is 219-282 MiB per pod: a request below it lets the scheduler overcommit nodes.
+            Assert.True(Mebibytes((string)container["resources"]!["requests"]!["memory"]!) >= 300, $"{name}: memory request below measured use");
+            // Requests still routed to a terminating pod are served before SIGTERM.
+            Assert.True((int?)container["lifecycle"]?["preStop"]?["sleep"]?["seconds"] >= 5, $"{name}: preStop delay");
             Assert.True((bool?)container["securityContext"]?["readOnlyRootFilesystem"] == true, $"{name}: read-only root");
             Assert.True((bool?)container["securityContext"]?["allowPrivilegeEscalation"] == false, $"{name}: no privilege escalation");
             Assert.Equal(["ALL"], container["securityContext"]!["capabilities"]!["drop"]!.AsArray().Select(c => (string?)c));
             var tmp = container["volumeMounts"]!.AsArray().Single(m => (string?)m!["mountPath"] == "/tmp");
             var volume = pod["volumes"]!.AsArray().Single(v => (string?)v!["name"] == (string?)tmp!["name"]);
             Assert.NotNull(volume!["emptyDir"]);
+        });
+    }
+
+    private static int Mebibytes(string quantity) =>
+        quantity.EndsWith("Gi", StringComparison.Ordinal) ? int.Parse(quantity[..^2], System.Globalization.CultureInfo.InvariantCulture) * 1024
+        : int.Parse(quantity.TrimEnd('M', 'i'), System.Globalization.CultureInfo.InvariantCulture);
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("production")]
+    public async Task Every_disruption_budget_lets_one_pod_go_at_a_time(string overlay)
+    {
+        // minAvailable: 1 on 3-12 replicas let a node drain take all but one pod at once.
+        var rendered = await Manifests.Render(overlay);
+
+        Assert.All(rendered.OfKind("PodDisruptionBudget"), pdb =>
+        {
+            Assert.Null(pdb["spec"]!["minAvailable"]);
+            Assert.Equal(1, (int?)pdb["spec"]!["maxUnavailable"]);
         });
     }
 
