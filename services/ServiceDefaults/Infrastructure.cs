@@ -104,7 +104,8 @@ public static class Infrastructure
     /// MassTransit on RabbitMQ (<c>ConnectionStrings:rabbitmq</c>, an <c>amqp://</c> URI). Queues are
     /// named after the service (<paramref name="queuePrefix"/>) so two services consuming the same
     /// event each get their own copy. Failed messages are retried, then moved to <c>*_error</c>
-    /// queues (never dropped).
+    /// queues (never dropped). <c>RabbitMq:QuorumQueues=true</c> declares the receive queues as quorum
+    /// queues (production).
     /// </summary>
     public static IHostApplicationBuilder AddFidpassMessaging(
         this IHostApplicationBuilder builder, string queuePrefix, Action<IBusRegistrationConfigurator>? configure = null)
@@ -115,8 +116,17 @@ public static class Infrastructure
             // MassTransit 8.4+ reports usage to usage-tracking.masstransit.io after start: a payment
             // system does not phone home (and the call only fails, with a warning, behind a firewall).
             bus.ConfigureUsageTelemetryOptions(telemetry => telemetry.Enabled = false);
-            bus.AddConfigureEndpointsCallback((_, _, endpoint) =>
-                endpoint.UseMessageRetry(retry => retry.Intervals(50, 200, 1000, 3000)));
+            bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
+            {
+                endpoint.UseMessageRetry(retry => retry.Intervals(50, 200, 1000, 3000));
+                // Replicated on a RabbitMQ cluster (production); a single local broker keeps classic
+                // queues. A queue's type is fixed when it is declared: see docs/operations.md.
+                if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit
+                    && string.Equals(context.GetRequiredService<IConfiguration>()["RabbitMq:QuorumQueues"], "true", StringComparison.OrdinalIgnoreCase))
+                {
+                    rabbit.SetQuorumQueue();
+                }
+            });
             configure?.Invoke(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {

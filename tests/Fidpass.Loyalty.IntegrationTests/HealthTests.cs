@@ -56,4 +56,20 @@ public sealed class HealthTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
         Assert.Contains("masstransit-bus", await health.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task With_quorum_queues_asked_for_the_receive_queues_are_declared_as_quorum_queues()
+    {
+        var vhostUri = await TestServers.CreateVirtualHostAsync("loyalty-quorum");
+        await using var host = await new ServiceHost<LoyaltyApi>()
+            .WithInfrastructure(await TestServers.CreateDatabaseAsync("loyalty_quorum"), vhostUri)
+            .With("RabbitMq:QuorumQueues", "true")
+            .StartedAsync();
+        using var management = await TestServers.ManagementAsync();
+        var vhost = Uri.EscapeDataString(new Uri(vhostUri).AbsolutePath.TrimStart('/'));
+
+        var queue = JsonDocument.Parse(await management.GetStringAsync(new Uri($"api/queues/{vhost}/loyalty-payment-collected", UriKind.Relative), TestContext.Current.CancellationToken)).RootElement;
+
+        Assert.Equal("quorum", queue.GetProperty("type").GetString());
+    }
 }
