@@ -1,5 +1,4 @@
 using JasperFx;
-using JasperFx.Events.Daemon;
 using JasperFx.OpenTelemetry;
 using Marten;
 using MassTransit;
@@ -21,9 +20,8 @@ public static class Infrastructure
     /// woken by this process's own commits (<see cref="AppendWakeup"/>) and otherwise polls every
     /// 25 ms while events flow, 250 ms when idle (each poll also writes the daemon's progression), which
     /// keeps the relay latency at a few milliseconds without LISTEN/NOTIFY (it serialised every commit
-    /// and woke every service's daemon). The async daemon runs
-    /// only where <c>Marten:Daemon</c> is <c>Solo</c> (default): exactly one replica per service may
-    /// run it, because the registry's stand-in lock package cannot run HotCold.
+    /// and woke every service's daemon). The async daemon runs in one replica at a time, elected by
+    /// <see cref="DaemonLeader"/>; <c>Marten:Daemon=Disabled</c> keeps a host out of the election.
     /// </summary>
     public static MartenServiceCollectionExtensions.MartenConfigurationExpression AddFidpassMarten(
         this IHostApplicationBuilder builder, string schema, Action<StoreOptions> configure)
@@ -61,7 +59,12 @@ public static class Infrastructure
 
         if (!string.Equals(builder.Configuration["Marten:Daemon"], "Disabled", StringComparison.OrdinalIgnoreCase))
         {
-            marten.AddAsyncDaemon(DaemonMode.Solo);
+            builder.Services.AddSingleton(services => new DaemonLeader(
+                services.GetRequiredService<IDocumentStore>(),
+                services.GetRequiredService<IConfiguration>().GetConnectionString(PostgresConnectionName)!,
+                schema,
+                services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<DaemonLeader>>()));
+            builder.Services.AddHostedService(services => services.GetRequiredService<DaemonLeader>());
         }
 
         return marten;
@@ -76,8 +79,8 @@ public static class Infrastructure
     /// and per commit, and each return cost PostgreSQL a seven-statement reset (<c>RESET ALL; CLOSE ALL;
     /// UNLISTEN *; pg_advisory_unlock_all(); …</c>): 66 of the 144 statements it logged over four quiet
     /// seconds with one scan in them. Nothing here leaves state on a connection: no session settings,
-    /// LISTEN, temporary tables or session-level advisory locks (the daemon runs Solo; migrations lock
-    /// per transaction).</item>
+    /// LISTEN, temporary tables or session-level advisory locks (the daemon's leader lock has its own
+    /// connection outside the pool; migrations lock per transaction).</item>
     /// </list>
     /// </summary>
     internal static string Tuned(string connectionString)
@@ -101,7 +104,8 @@ public static class Infrastructure
     /// MassTransit on RabbitMQ (<c>ConnectionStrings:rabbitmq</c>, an <c>amqp://</c> URI). Queues are
     /// named after the service (<paramref name="queuePrefix"/>) so two services consuming the same
     /// event each get their own copy. Failed messages are retried, then moved to <c>*_error</c>
-    /// queues (never dropped).
+    /// queues (never dropped). <c>RabbitMq:QuorumQueues=true</c> declares the receive queues as quorum
+    /// queues (production).
     /// </summary>
     public static IHostApplicationBuilder AddFidpassMessaging(
         this IHostApplicationBuilder builder, string queuePrefix, Action<IBusRegistrationConfigurator>? configure = null)
@@ -112,8 +116,17 @@ public static class Infrastructure
             // MassTransit 8.4+ reports usage to usage-tracking.masstransit.io after start: a payment
             // system does not phone home (and the call only fails, with a warning, behind a firewall).
             bus.ConfigureUsageTelemetryOptions(telemetry => telemetry.Enabled = false);
-            bus.AddConfigureEndpointsCallback((_, _, endpoint) =>
-                endpoint.UseMessageRetry(retry => retry.Intervals(50, 200, 1000, 3000)));
+            bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
+            {
+                endpoint.UseMessageRetry(retry => retry.Intervals(50, 200, 1000, 3000));
+                // Replicated on a RabbitMQ cluster (production); a single local broker keeps classic
+                // queues. A queue's type is fixed when it is declared: see docs/operations.md.
+                if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit
+                    && string.Equals(context.GetRequiredService<IConfiguration>()["RabbitMq:QuorumQueues"], "true", StringComparison.OrdinalIgnoreCase))
+                {
+                    rabbit.SetQuorumQueue();
+                }
+            });
             configure?.Invoke(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {

@@ -158,7 +158,9 @@ public sealed partial class DashboardTests
             var name = (string)alert!["alert"]!;
             Assert.Contains((string?)alert["labels"]?["severity"], new[] { "critical", "warning" });
             Assert.Contains($"\n### {name}\n", doc, StringComparison.Ordinal);
-            Assert.Equal($"docs/operations.md#{name.ToLowerInvariant()}", (string?)alert["annotations"]?["runbook"]);
+            // runbook_url: the annotation Alertmanager templates and Grafana link; absolute, so it opens from a page or a chat.
+            Assert.Equal($"https://runbooks.fidpass.example/operations.md#{name.ToLowerInvariant()}", (string?)alert["annotations"]?["runbook_url"]);
+            Assert.Null(alert["annotations"]?["runbook"]);
             Assert.False(string.IsNullOrWhiteSpace((string?)alert["expr"]), name);
         }
 

@@ -39,4 +39,37 @@ public sealed class HealthTests
         Assert.Contains("PostgreSQL does not answer", await health.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
     }
+
+    [Fact]
+    public async Task Ready_stays_green_while_RabbitMQ_is_unreachable_and_health_says_so()
+    {
+        // Kubernetes' readiness probe is /ready: a broker outage must not take every pod out of
+        // service, since requests commit to the event store and the relay publishes later.
+        await using var host = new ServiceHost<LoyaltyApi>().WithInfrastructure(
+            await TestServers.CreateDatabaseAsync("loyalty_ready"), "amqp://guest:guest@127.0.0.1:1/");
+        using var client = host.CreateClient();
+
+        await Eventually.True(async () => (await client.GetAsync(new Uri("/ready", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode == HttpStatusCode.OK,
+            what: "/ready 200");
+        var health = await client.GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Contains("masstransit-bus", await health.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_quorum_queues_asked_for_the_receive_queues_are_declared_as_quorum_queues()
+    {
+        var vhostUri = await TestServers.CreateVirtualHostAsync("loyalty-quorum");
+        await using var host = await new ServiceHost<LoyaltyApi>()
+            .WithInfrastructure(await TestServers.CreateDatabaseAsync("loyalty_quorum"), vhostUri)
+            .With("RabbitMq:QuorumQueues", "true")
+            .StartedAsync();
+        using var management = await TestServers.ManagementAsync();
+        var vhost = Uri.EscapeDataString(new Uri(vhostUri).AbsolutePath.TrimStart('/'));
+
+        var queue = JsonDocument.Parse(await management.GetStringAsync(new Uri($"api/queues/{vhost}/loyalty-payment-collected", UriKind.Relative), TestContext.Current.CancellationToken)).RootElement;
+
+        Assert.Equal("quorum", queue.GetProperty("type").GetString());
+    }
 }

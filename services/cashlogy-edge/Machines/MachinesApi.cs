@@ -165,7 +165,7 @@ public static class MachinesApi
             slug, settings.BackOfficeRoles);
         session.Store(machine);
         await session.SaveChangesAsync(ct);
-        var connector = sessions.Open(machine);
+        var connector = await sessions.OpenAsync(machine);
         return Results.Created($"/api/v1/merchants/{slug}/cash/machines/{machine.Id}", View(machine, connector));
     }
 

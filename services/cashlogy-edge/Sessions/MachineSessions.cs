@@ -22,12 +22,17 @@ public sealed record CashlogyOptions
 }
 
 /// <summary>
-/// Keeps one <see cref="ConnectorSession"/> per machine for the life of the process (hosted service):
-/// sessions start for every stored machine at start-up and when a machine is added. Records status
+/// Keeps one <see cref="ConnectorSession"/> per machine this replica owns (hosted service). A machine
+/// moves money and its Connector serves one client, so across all replicas exactly one talks to it:
+/// the one holding the machine's advisory lock on this replica's <see cref="AdvisoryLockSession"/>.
+/// Every <see cref="AdvisoryLockSession.CheckInterval"/> the replica checks its lock session and tries
+/// to take the stored machines nobody owns (at start-up, those added through another replica, those
+/// of a replica that died), opening their sessions <see cref="AdvisoryLockSession.TakeoverDelay"/>
+/// later; when its lock session is lost it closes every machine session at once. Records status
 /// changes (relayed as <c>CashMachineStatusChanged</c>, counted in metrics) and reconciles operations
-/// whose outcome is unknown each time a session becomes ready.
+/// whose outcome is unknown each time a session becomes ready (also those a dead owner left behind).
 /// </summary>
-public sealed class MachineSessions(IDocumentStore store, IServiceProvider services, IConfiguration configuration, ILogger<MachineSessions> logger)
+public sealed partial class MachineSessions(IDocumentStore store, IServiceProvider services, IConfiguration configuration, ILogger<MachineSessions> logger)
     : BackgroundService
 {
     private static readonly Meter Meter = new(Telemetry.FidpassSource);
@@ -68,21 +73,124 @@ public sealed class MachineSessions(IDocumentStore store, IServiceProvider servi
                 new KeyValuePair<string, object?>("status", status.ToString().ToLowerInvariant()));
         });
 
+    private readonly SemaphoreSlim _owning = new(1, 1);
+    private AdvisoryLockSession? _locks;
+
+    /// <summary>The <c>application_name</c> of this replica's lock session (in <c>pg_stat_activity</c>).</summary>
+    public string ApplicationName { get; } = $"fidpass-cash-machines {Environment.MachineName} {Guid.NewGuid().ToString("N")[..6]}";
+
+    /// <summary>The machine's session when this replica owns the machine.</summary>
     public ConnectorSession? Get(Guid machineId) => _sessions.GetValueOrDefault(machineId);
+
+    /// <summary>The machines this replica owns (holds the lock of).</summary>
+    public IReadOnlyCollection<Guid> Owned => [.. _sessions.Keys];
+
+    private static long LockKey(Guid machineId) => AdvisoryLockSession.Key("fidpass-cash-machine:" + machineId);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         Live.TryAdd(this, 0);
         _ = Gauges.Value;
-        await using var session = store.QuerySession();
-        var machines = await session.Query<Machine>().ToListAsync(stoppingToken);
-        foreach (var machine in machines)
+        while (!stoppingToken.IsCancellationRequested)
         {
-            Open(machine);
+            try
+            {
+                _locks = await AdvisoryLockSession.OpenAsync(
+                    configuration.GetConnectionString(Infrastructure.PostgresConnectionName)!, ApplicationName, stoppingToken);
+                while (true)
+                {
+                    await TakeUnownedMachinesAsync(stoppingToken);
+                    await Task.Delay(AdvisoryLockSession.CheckInterval, stoppingToken);
+                    await _locks.CheckAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LocksLost(logger, ex);
+                await ReleaseAllAsync();
+                await Task.Delay(AdvisoryLockSession.CheckInterval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
     }
 
-    public ConnectorSession Open(Machine machine)
+    private async Task TakeUnownedMachinesAsync(CancellationToken stoppingToken)
+    {
+        await using var session = store.QuerySession();
+        var taken = new List<Machine>();
+        foreach (var machine in await session.Query<Machine>().ToListAsync(stoppingToken))
+        {
+            if (!_sessions.ContainsKey(machine.Id) && await _locks!.TryAcquireAsync(LockKey(machine.Id), stoppingToken))
+            {
+                taken.Add(machine);
+            }
+        }
+
+        if (taken.Count > 0)
+        {
+            // Another replica may have owned them until its lock session died: it closes its machine
+            // sessions within this delay, and the Connector serves one client.
+            await Task.Delay(AdvisoryLockSession.TakeoverDelay, stoppingToken);
+            await _locks!.CheckAsync(stoppingToken);
+            foreach (var machine in taken)
+            {
+                Start(machine);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens the session of a machine just added (nobody can have owned it), or returns null when
+    /// another replica owns it or this replica's lock session is down.
+    /// </summary>
+    public async Task<ConnectorSession?> OpenAsync(Machine machine)
+    {
+        if (_sessions.TryGetValue(machine.Id, out var open))
+        {
+            return open;
+        }
+
+        await _owning.WaitAsync();
+        try
+        {
+            return _locks is { } locks && await locks.TryAcquireAsync(LockKey(machine.Id), CancellationToken.None) ? Start(machine) : null;
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            return null;
+        }
+        finally
+        {
+            _owning.Release();
+        }
+    }
+
+    private async Task ReleaseAllAsync()
+    {
+        await _owning.WaitAsync();
+        try
+        {
+            foreach (var id in _sessions.Keys.ToList())
+            {
+                await CloseSessionAsync(id);
+            }
+
+            if (_locks is { } locks)
+            {
+                _locks = null;
+                await locks.DisposeAsync();
+            }
+        }
+        finally
+        {
+            _owning.Release();
+        }
+    }
+
+    private ConnectorSession Start(Machine machine)
     {
         _machines[machine.Id] = machine;
         return _sessions.GetOrAdd(machine.Id, _ =>
@@ -97,20 +205,41 @@ public sealed class MachineSessions(IDocumentStore store, IServiceProvider servi
         });
     }
 
+    /// <summary>Closes the machine's session and gives up its lock (the machine was deleted).</summary>
     public async Task CloseAsync(Guid machineId)
+    {
+        if (await CloseSessionAsync(machineId) && _locks is { } locks)
+        {
+            try
+            {
+                await locks.ReleaseAsync(LockKey(machineId), CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                // The lock session is gone, and every lock with it.
+            }
+        }
+    }
+
+    private async Task<bool> CloseSessionAsync(Guid machineId)
     {
         _machines.TryRemove(machineId, out _);
         if (_sessions.TryRemove(machineId, out var session))
         {
             await session.DisposeAsync();
+            return true;
         }
+
+        return false;
     }
 
-    /// <summary>Restarts the session on a changed address.</summary>
+    /// <summary>Restarts the session on a changed address (this replica keeps the machine's lock).</summary>
     public async Task ReopenAsync(Machine machine)
     {
-        await CloseAsync(machine.Id);
-        Open(machine);
+        if (await CloseSessionAsync(machine.Id))
+        {
+            Start(machine);
+        }
     }
 
     private async Task RecordStatusAsync(Machine machine, SessionStatus status, string? detail)
@@ -139,11 +268,10 @@ public sealed class MachineSessions(IDocumentStore store, IServiceProvider servi
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        foreach (var id in _sessions.Keys.ToList())
-        {
-            await CloseAsync(id);
-        }
-
+        await ReleaseAllAsync();
         Live.TryRemove(this, out _);
     }
+
+    [LoggerMessage(LogLevel.Warning, "Cash machine lock session lost or out of reach: every machine session closed, taking them again")]
+    private static partial void LocksLost(ILogger logger, Exception exception);
 }
