@@ -12,6 +12,9 @@ public static class ApiProblems
 {
     public static IResult Problem(int status, string code, string detail, IDictionary<string, object?>? extra = null)
     {
+        // One convention for every service; loyalty's refusals are shared with the compatibility
+        // routes, where the same code stays upper-case.
+        code = code.ToLowerInvariant();
         var extensions = new Dictionary<string, object?> { ["code"] = code };
         if (extra is not null)
         {

@@ -155,7 +155,14 @@ public sealed class FuzzTests(FuzzFixture fixture) : IClassFixture<FuzzFixture>
                 return $"v1 error is {response.Content.Headers.ContentType?.MediaType}, not problem+json";
             }
 
-            return hasCode ? null : "v1 problem without a code";
+            if (!hasCode)
+            {
+                return "v1 problem without a code";
+            }
+
+            return System.Text.RegularExpressions.Regex.IsMatch(json.GetProperty("code").GetString()!, "^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+                ? null
+                : "v1 code is not lower_snake_case";
         }
 
         // Compatibility routes: the historical body; a 401 has only its message.

@@ -35,15 +35,15 @@ public sealed record RouteFamily(string Name, bool Compat, string? Scope, string
             s => Post($"/api/businesses/{s.Slug}/integration/scan", new { barcode = s.MemberId.ToString(), points = 1 })),
         new RouteFamily("compat-member-points", true, "scan", "FORBIDDEN_SCOPE",
             s => Post($"/api/businesses/{s.Slug}/members/{s.MemberId}/points", new { points = 1 })),
-        new RouteFamily("loyalty-v1-program", false, "program", "FORBIDDEN_SCOPE",
+        new RouteFamily("loyalty-v1-program", false, "program", "forbidden_scope",
             s => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/merchants/{s.Slug}/program")),
-        new RouteFamily("loyalty-v1-member", false, "members", "FORBIDDEN_SCOPE",
+        new RouteFamily("loyalty-v1-member", false, "members", "forbidden_scope",
             s => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/merchants/{s.Slug}/members/{s.MemberId}")),
         new RouteFamily("terminal", false, "terminal", "scope_missing",
             s => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/merchants/{s.Slug}/terminal/readers")),
         new RouteFamily("cash", false, "cash", "scope_missing",
             s => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/merchants/{s.Slug}/cash/machines")),
-        new RouteFamily("merchant-token", false, null, "FORBIDDEN",
+        new RouteFamily("merchant-token", false, null, "forbidden",
             s => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/merchants/{s.Slug}/integration-keys")),
     }.ToDictionary(f => f.Name, StringComparer.Ordinal);
 

@@ -63,7 +63,7 @@ public sealed class BadInputTests(LoyaltyFixture fixture) : IClassFixture<Loyalt
         using var client = merchant.Client();
 
         await AssertProblem(await client.PostAsync($"/api/v1/merchants/{merchant.Slug}/members/{member}/adjustments",
-            Json("""{"points":-9223372036854775808,"reason":"essai"}"""), Ct), HttpStatusCode.BadRequest, "INVALID_POINTS");
+            Json("""{"points":-9223372036854775808,"reason":"essai"}"""), Ct), HttpStatusCode.BadRequest, "invalid_points");
 
         Assert.Equal(0, await merchant.BalanceAsync(member));
     }
