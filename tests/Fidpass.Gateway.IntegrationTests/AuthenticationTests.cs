@@ -99,7 +99,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
         {
             using var refused = await fixture.ListKeysAsync(merchant.Slug, credential);
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-            Assert.Equal("UNAUTHENTICATED", await GatewayFixture.CodeOf(refused));
+            Assert.Equal("unauthenticated", await GatewayFixture.CodeOf(refused));
         }
 
         var tk = Uri.EscapeDataString(merchant.DashboardToken);
@@ -195,7 +195,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
         })
         {
             Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-            Assert.Equal("FORBIDDEN", await GatewayFixture.CodeOf(response));
+            Assert.Equal("forbidden", await GatewayFixture.CodeOf(response));
             response.Dispose();
         }
     }

@@ -268,7 +268,7 @@ public sealed class RouteFamilyTests(PaymentsFixture fixture) : IClassFixture<Pa
         // Revoking B's key is for the owner of A's slug only in name: B's key id is unknown there.
         using var revoke = await ManageAsync(HttpMethod.Delete, $"/api/v1/merchants/{a.Slug}/integration-keys/{bKey.Id}", aToken);
         Assert.Equal(HttpStatusCode.NotFound, revoke.StatusCode);
-        Assert.Equal("KEY_NOT_FOUND", await GatewayFixture.CodeOf(revoke));
+        Assert.Equal("key_not_found", await GatewayFixture.CodeOf(revoke));
 
         Assert.Equal(0, await PointsAsync(b));
         using var bKeys = await ManageAsync(HttpMethod.Get, $"/api/v1/merchants/{b.Slug}/integration-keys", b.Merchant.DashboardToken);
@@ -421,7 +421,7 @@ public sealed class RouteFamilyTests(PaymentsFixture fixture) : IClassFixture<Pa
         }
 
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("UNAUTHENTICATED", JsonDocument.Parse(body).RootElement.GetProperty("code").GetString());
+        Assert.Equal("unauthenticated", JsonDocument.Parse(body).RootElement.GetProperty("code").GetString());
         Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
     }
 
