@@ -43,7 +43,7 @@ app.UseMiddleware<Hardening>();
 app.UseCors();
 app.UseRateLimiter();
 app.UseMiddleware<GatewayAuthentication>();
-app.MapDefaultEndpoints();
+app.MapDefaultEndpoints(guardRequests: false);
 app.MapApiDocs();
 app.MapReverseProxy();
 

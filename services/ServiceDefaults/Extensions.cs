@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -28,7 +29,24 @@ public static class Extensions
             health.AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
         }
 
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+        {
+            // The framework's own answers (no route, wrong method or media type, unreadable body,
+            // unexpected error) get a code like every other error.
+            var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+            if (!context.ProblemDetails.Extensions.ContainsKey("code"))
+            {
+                var code = ApiProblems.CodeFor(status);
+                context.ProblemDetails.Extensions["code"] = code;
+                context.ProblemDetails.Title = code;
+                context.ProblemDetails.Detail ??= ApiProblems.DetailFor(status);
+            }
+
+            if (ApiProblems.IsCompatPath(context.HttpContext.Request.Path))
+            {
+                context.ProblemDetails.Extensions["error"] = context.ProblemDetails.Detail;
+            }
+        });
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNameCaseInsensitive = true);
         return builder;
@@ -40,11 +58,23 @@ public static class Extensions
     /// and <c>/openapi/v1.json</c>, in every environment: probes need them. Kubernetes' readiness uses
     /// <c>/ready</c>: requests commit to the event store and the relay publishes once the broker is
     /// back, so a RabbitMQ outage must not take every pod (the gateway's included) out of service.
+    /// Errors the framework answers by itself are problem+json with a code; <see cref="RequestGuard"/>
+    /// refuses values no endpoint can store (the gateway, which only forwards, passes
+    /// <paramref name="guardRequests"/> false).
     /// </summary>
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    public static WebApplication MapDefaultEndpoints(this WebApplication app, bool guardRequests = true)
     {
-        app.UseExceptionHandler();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // A body cut at the size limit or unreadable is the client's error, not ours.
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
+        if (guardRequests)
+        {
+            app.UseMiddleware<RequestGuard>();
+        }
+
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteAsync });
         app.MapHealthChecks("/ready", new HealthCheckOptions
         {

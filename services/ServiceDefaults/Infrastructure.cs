@@ -71,10 +71,14 @@ public static class Infrastructure
     }
 
     /// <summary>
-    /// Npgsql settings for Marten's pattern of use, unless the connection string already says:
+    /// Npgsql settings for Marten's pattern of use:
     /// <list type="bullet">
-    /// <item>Npgsql prepares the statements a service repeats (Marten's few dozen shapes), so
-    /// PostgreSQL skips parsing and planning them each time.</item>
+    /// <item>No automatic preparation, whatever the connection string says. Npgsql 10 prepares a
+    /// statement on its second use; when that use fails while PostgreSQL binds its parameters (a NUL
+    /// character, a string jsonb refuses…), the statement stays "prepared" on that connection without
+    /// the description of the rows it returns, and every later query of that shape on that pooled
+    /// connection fails with "Received unexpected backend message DataRow". One client's bad value
+    /// then broke valid requests at random (PoisonedConnectionTests).</item>
     /// <item>No reset when a connection goes back to the pool. Every session checks one out per query
     /// and per commit, and each return cost PostgreSQL a seven-statement reset (<c>RESET ALL; CLOSE ALL;
     /// UNLISTEN *; pg_advisory_unlock_all(); …</c>): 66 of the 144 statements it logged over four quiet
@@ -85,12 +89,7 @@ public static class Infrastructure
     /// </summary>
     internal static string Tuned(string connectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
-        {
-            builder.MaxAutoPrepare = 64;
-            builder.AutoPrepareMinUsages = 2;
-        }
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 0 };
 
         if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase))
         {

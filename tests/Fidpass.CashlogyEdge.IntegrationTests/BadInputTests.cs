@@ -124,6 +124,25 @@ public sealed class BadInputTests(EdgeFixture fixture)
     }
 
     [Theory]
+    [InlineData(new byte[] { 0xC3, 0x28 }, "invalid_encoding")]
+    [InlineData(new byte[] { (byte)'\\', (byte)'u', (byte)'0', (byte)'0', (byte)'0', (byte)'0' }, "invalid_character")]
+    [InlineData(new byte[] { (byte)'\\', (byte)'u', (byte)'d', (byte)'8', (byte)'0', (byte)'0' }, "invalid_character")]
+    public async Task A_charge_whose_body_PostgreSQL_cannot_store_is_a_400_and_nothing_reaches_the_machine(byte[] inside, string code)
+    {
+        await using var till = await Till.OpenAsync(fixture);
+        byte[] body = [.. Encoding.UTF8.GetBytes("""{"requestId":"E-1","amount":990,"basketReference":"T"""), .. inside, .. Encoding.UTF8.GetBytes("\"}")];
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new("application/json");
+
+        var response = await till.Http.PostAsync(new Uri($"{till.Machine}/charges", UriKind.Relative), content, Till.Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(code, (await response.Content.ReadFromJsonAsync<JsonElement>(Till.Ct)).GetProperty("code").GetString());
+        Assert.Equal(0, till.Sent("C"));
+    }
+
+    [Theory]
     [InlineData("""{"requestId":"BP-1","amount":0,"operator":{"role":"manager"}}""")]
     [InlineData("""{"requestId":"BP-2","amount":-100,"operator":{"role":"manager"}}""")]
     [InlineData("""{"requestId":"BP-3","amount":2.5,"operator":{"role":"manager"}}""")]

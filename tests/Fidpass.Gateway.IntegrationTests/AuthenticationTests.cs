@@ -46,14 +46,14 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
 
         using var taken = await Admin(new { name = "Autre", email = "a@example.fr", slug = merchant.Slug }, fixture.AdminKey);
         Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
-        Assert.Equal("SLUG_TAKEN", await GatewayFixture.CodeOf(taken));
+        Assert.Equal("slug_taken", await GatewayFixture.CodeOf(taken));
 
         foreach (var (body, code) in new (object, string)[]
         {
-            (new { name = "X", email = "pas-un-email" }, "INVALID_EMAIL"),
-            (new { name = "", email = "a@example.fr" }, "INVALID_NAME"),
-            (new { name = "X", email = "a@example.fr", slug = "Pas Valide!" }, "INVALID_SLUG"),
-            (new { name = 42, email = "a@example.fr" }, "INVALID_BODY"),
+            (new { name = "X", email = "pas-un-email" }, "invalid_email"),
+            (new { name = "", email = "a@example.fr" }, "invalid_name"),
+            (new { name = "X", email = "a@example.fr", slug = "Pas Valide!" }, "invalid_slug"),
+            (new { name = 42, email = "a@example.fr" }, "invalid_body"),
         })
         {
             using var bad = await Admin(body, fixture.AdminKey);
@@ -99,7 +99,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
         {
             using var refused = await fixture.ListKeysAsync(merchant.Slug, credential);
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-            Assert.Equal("UNAUTHENTICATED", await GatewayFixture.CodeOf(refused));
+            Assert.Equal("unauthenticated", await GatewayFixture.CodeOf(refused));
         }
 
         var tk = Uri.EscapeDataString(merchant.DashboardToken);
@@ -183,7 +183,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
 
         using var unknownScope = await Send(HttpMethod.Post, $"/api/v1/merchants/{merchant.Slug}/integration-keys", merchant.DashboardToken, new { name = "x", scopes = new[] { "admin" } });
         Assert.Equal(HttpStatusCode.BadRequest, unknownScope.StatusCode);
-        Assert.Equal("INVALID_SCOPE", await GatewayFixture.CodeOf(unknownScope));
+        Assert.Equal("invalid_scope", await GatewayFixture.CodeOf(unknownScope));
 
         // A key authenticates (it is not a 401) but may not touch credentials: 403.
         foreach (var response in new[]
@@ -195,7 +195,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
         })
         {
             Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-            Assert.Equal("FORBIDDEN", await GatewayFixture.CodeOf(response));
+            Assert.Equal("forbidden", await GatewayFixture.CodeOf(response));
             response.Dispose();
         }
     }
@@ -322,7 +322,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
 
         using var bad = await OpenSession("fpd_" + new string('B', 43));
         Assert.Equal(HttpStatusCode.Unauthorized, bad.StatusCode);
-        Assert.Equal("INVALID_TOKEN", await GatewayFixture.CodeOf(bad));
+        Assert.Equal("invalid_token", await GatewayFixture.CodeOf(bad));
 
         using var opened = await OpenSession(merchant.DashboardToken);
         Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
@@ -397,7 +397,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
 
         Assert.NotNull(limited);
         Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero, "Retry-After in seconds");
-        Assert.Equal("RATE_LIMITED", await GatewayFixture.CodeOf(limited));
+        Assert.Equal("rate_limited", await GatewayFixture.CodeOf(limited));
 
         // Another merchant's credential is not affected.
         var other = await fixture.CreateMerchantAsync();
@@ -470,7 +470,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
         using var response = await Client.PostAsync(new Uri("/api/v1/signup", UriKind.Relative), content, Ct);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        Assert.Equal("PAYLOAD_TOO_LARGE", await GatewayFixture.CodeOf(response));
+        Assert.Equal("payload_too_large", await GatewayFixture.CodeOf(response));
     }
 
     [Fact]

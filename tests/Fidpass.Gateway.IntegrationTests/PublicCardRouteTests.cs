@@ -60,12 +60,12 @@ public sealed class PublicCardRouteTests(PublicCardFixture fixture) : IClassFixt
         // 3 of 3: the same card through another merchant's slug is unknown there.
         using var elsewhere = await fixture.Client.GetAsync(new Uri($"/api/v1/merchants/{other.Slug}/cards/{memberId}", UriKind.Relative), ct);
         Assert.Equal(HttpStatusCode.NotFound, elsewhere.StatusCode);
-        Assert.Equal("MEMBER_NOT_FOUND", await GatewayFixture.CodeOf(elsewhere));
+        Assert.Equal("member_not_found", await GatewayFixture.CodeOf(elsewhere));
 
         // Then the client is limited, on this route as on the others.
         using var limited = await fixture.Client.GetAsync(new Uri($"/api/v1/merchants/{shop.Slug}/cards/{memberId}", UriKind.Relative), ct);
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
-        Assert.Equal("RATE_LIMITED", await GatewayFixture.CodeOf(limited));
+        Assert.Equal("rate_limited", await GatewayFixture.CodeOf(limited));
 
         // The route only reads: nothing else is public under it.
         using var write = await fixture.Client.PutAsJsonAsync($"/api/v1/merchants/{shop.Slug}/cards/{memberId}", new { points = 1000 }, ct);

@@ -30,7 +30,7 @@ public sealed class PublicRateLimitTests(StrictPublicLimitFixture fixture) : ICl
 
         Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.TooManyRequests], statuses);
         Assert.True(limited!.Headers.RetryAfter?.Delta > TimeSpan.Zero);
-        Assert.Equal("RATE_LIMITED", await GatewayFixture.CodeOf(limited));
+        Assert.Equal("rate_limited", await GatewayFixture.CodeOf(limited));
 
         // Authenticated routes from the same client are not affected by the public limit.
         var merchant = await fixture.CreateMerchantAsync();

@@ -35,15 +35,15 @@ public sealed record RouteFamily(string Name, bool Compat, string? Scope, string
             s => Post($"/api/businesses/{s.Slug}/integration/scan", new { barcode = s.MemberId.ToString(), points = 1 })),
         new RouteFamily("compat-member-points", true, "scan", "FORBIDDEN_SCOPE",
             s => Post($"/api/businesses/{s.Slug}/members/{s.MemberId}/points", new { points = 1 })),
-        new RouteFamily("loyalty-v1-program", false, "program", "FORBIDDEN_SCOPE",
+        new RouteFamily("loyalty-v1-program", false, "program", "forbidden_scope",
             s => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/merchants/{s.Slug}/program")),
-        new RouteFamily("loyalty-v1-member", false, "members", "FORBIDDEN_SCOPE",
+        new RouteFamily("loyalty-v1-member", false, "members", "forbidden_scope",
             s => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/merchants/{s.Slug}/members/{s.MemberId}")),
         new RouteFamily("terminal", false, "terminal", "scope_missing",
             s => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/merchants/{s.Slug}/terminal/readers")),
         new RouteFamily("cash", false, "cash", "scope_missing",
             s => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/merchants/{s.Slug}/cash/machines")),
-        new RouteFamily("merchant-token", false, null, "FORBIDDEN",
+        new RouteFamily("merchant-token", false, null, "forbidden",
             s => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/merchants/{s.Slug}/integration-keys")),
     }.ToDictionary(f => f.Name, StringComparer.Ordinal);
 
@@ -268,7 +268,7 @@ public sealed class RouteFamilyTests(PaymentsFixture fixture) : IClassFixture<Pa
         // Revoking B's key is for the owner of A's slug only in name: B's key id is unknown there.
         using var revoke = await ManageAsync(HttpMethod.Delete, $"/api/v1/merchants/{a.Slug}/integration-keys/{bKey.Id}", aToken);
         Assert.Equal(HttpStatusCode.NotFound, revoke.StatusCode);
-        Assert.Equal("KEY_NOT_FOUND", await GatewayFixture.CodeOf(revoke));
+        Assert.Equal("key_not_found", await GatewayFixture.CodeOf(revoke));
 
         Assert.Equal(0, await PointsAsync(b));
         using var bKeys = await ManageAsync(HttpMethod.Get, $"/api/v1/merchants/{b.Slug}/integration-keys", b.Merchant.DashboardToken);
@@ -421,7 +421,7 @@ public sealed class RouteFamilyTests(PaymentsFixture fixture) : IClassFixture<Pa
         }
 
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("UNAUTHENTICATED", JsonDocument.Parse(body).RootElement.GetProperty("code").GetString());
+        Assert.Equal("unauthenticated", JsonDocument.Parse(body).RootElement.GetProperty("code").GetString());
         Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
     }
 

@@ -107,7 +107,7 @@ public sealed class DayTotalsAndCardTests(LoyaltyFixture fixture) : IClassFixtur
     {
         var merchant = fixture.NewMerchant();
         using var client = merchant.Client();
-        await AssertProblem(await client.GetAsync($"/api/v1/merchants/{merchant.Slug}/day-totals{query}", Ct), HttpStatusCode.BadRequest, "INVALID_DAY");
+        await AssertProblem(await client.GetAsync($"/api/v1/merchants/{merchant.Slug}/day-totals{query}", Ct), HttpStatusCode.BadRequest, "invalid_day");
     }
 
     [Fact]
@@ -116,11 +116,11 @@ public sealed class DayTotalsAndCardTests(LoyaltyFixture fixture) : IClassFixtur
         var merchant = fixture.NewMerchant();
         var other = fixture.NewMerchant();
         using var foreign = other.Client();
-        await AssertProblem(await foreign.GetAsync($"/api/v1/merchants/{merchant.Slug}/day-totals", Ct), HttpStatusCode.Unauthorized, "UNAUTHENTICATED");
+        await AssertProblem(await foreign.GetAsync($"/api/v1/merchants/{merchant.Slug}/day-totals", Ct), HttpStatusCode.Unauthorized, "unauthenticated");
         using var anonymous = merchant.Client(GatewayIdentity.Anonymous);
-        await AssertProblem(await anonymous.GetAsync($"/api/v1/merchants/{merchant.Slug}/day-totals", Ct), HttpStatusCode.Unauthorized, "UNAUTHENTICATED");
+        await AssertProblem(await anonymous.GetAsync($"/api/v1/merchants/{merchant.Slug}/day-totals", Ct), HttpStatusCode.Unauthorized, "unauthenticated");
         using var scanKey = merchant.Client(GatewayIdentity.IntegrationKey, "scan");
-        await AssertProblem(await scanKey.GetAsync($"/api/v1/merchants/{merchant.Slug}/day-totals", Ct), HttpStatusCode.Forbidden, "FORBIDDEN_SCOPE");
+        await AssertProblem(await scanKey.GetAsync($"/api/v1/merchants/{merchant.Slug}/day-totals", Ct), HttpStatusCode.Forbidden, "forbidden_scope");
     }
 
     [Fact]
@@ -165,13 +165,13 @@ public sealed class DayTotalsAndCardTests(LoyaltyFixture fixture) : IClassFixtur
         }
 
         using var anonymous = merchant.Client(GatewayIdentity.Anonymous);
-        await AssertProblem(await anonymous.GetAsync($"/api/v1/merchants/{merchant.Slug}/cards/{theirs}", Ct), HttpStatusCode.NotFound, "MEMBER_NOT_FOUND");
-        await AssertProblem(await anonymous.GetAsync($"/api/v1/merchants/{merchant.Slug}/cards/{Guid.NewGuid()}", Ct), HttpStatusCode.NotFound, "MEMBER_NOT_FOUND");
-        await AssertProblem(await anonymous.GetAsync($"/api/v1/merchants/{merchant.Slug}/cards/{erased}", Ct), HttpStatusCode.NotFound, "MEMBER_NOT_FOUND");
-        await AssertProblem(await anonymous.GetAsync($"/api/v1/merchants/{merchant.Slug}/cards/pas-un-uuid", Ct), HttpStatusCode.BadRequest, "INVALID_MEMBER_ID");
+        await AssertProblem(await anonymous.GetAsync($"/api/v1/merchants/{merchant.Slug}/cards/{theirs}", Ct), HttpStatusCode.NotFound, "member_not_found");
+        await AssertProblem(await anonymous.GetAsync($"/api/v1/merchants/{merchant.Slug}/cards/{Guid.NewGuid()}", Ct), HttpStatusCode.NotFound, "member_not_found");
+        await AssertProblem(await anonymous.GetAsync($"/api/v1/merchants/{merchant.Slug}/cards/{erased}", Ct), HttpStatusCode.NotFound, "member_not_found");
+        await AssertProblem(await anonymous.GetAsync($"/api/v1/merchants/{merchant.Slug}/cards/pas-un-uuid", Ct), HttpStatusCode.BadRequest, "invalid_member_id");
 
         // The gateway's identity names the merchant: another slug in the path finds nothing.
         using var misrouted = other.Client(GatewayIdentity.Anonymous);
-        await AssertProblem(await misrouted.GetAsync($"/api/v1/merchants/{merchant.Slug}/cards/{erased}", Ct), HttpStatusCode.NotFound, "MEMBER_NOT_FOUND");
+        await AssertProblem(await misrouted.GetAsync($"/api/v1/merchants/{merchant.Slug}/cards/{erased}", Ct), HttpStatusCode.NotFound, "member_not_found");
     }
 }

@@ -13,11 +13,14 @@ public sealed class LoyaltyFixture : IAsyncLifetime
     public string RabbitMq { get; private set; } = "";
     public ServiceHost<LoyaltyApi> Host { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync() => await InitializeAsync(await TestServers.CreateDatabaseAsync("loyalty"));
+
+    public async ValueTask InitializeAsync(string postgres, Action<ServiceHost<LoyaltyApi>>? configure = null)
     {
-        Postgres = await TestServers.CreateDatabaseAsync("loyalty");
+        Postgres = postgres;
         RabbitMq = await TestServers.CreateVirtualHostAsync("loyalty");
         Host = new ServiceHost<LoyaltyApi>().WithInfrastructure(Postgres, RabbitMq);
+        configure?.Invoke(Host);
         await Host.StartedAsync();
     }
 

@@ -46,15 +46,15 @@ public sealed class V1ApiTests(LoyaltyFixture fixture) : IClassFixture<LoyaltyFi
                      new { type = "points", pointsPerEuro = 1, pointsPerVisit = 0, maxPointsPerOperation = 0 },
                  })
         {
-            await AssertProblem(await client.PutAsJsonAsync(path, bad, Ct), HttpStatusCode.BadRequest, "INVALID_PROGRAM");
+            await AssertProblem(await client.PutAsJsonAsync(path, bad, Ct), HttpStatusCode.BadRequest, "invalid_program");
         }
 
         using var scanKey = merchant.Client(GatewayIdentity.IntegrationKey, "scan");
-        await AssertProblem(await scanKey.GetAsync(path, Ct), HttpStatusCode.Forbidden, "FORBIDDEN_SCOPE");
+        await AssertProblem(await scanKey.GetAsync(path, Ct), HttpStatusCode.Forbidden, "forbidden_scope");
         using var programKey = merchant.Client(GatewayIdentity.IntegrationKey, "program");
         Assert.Equal(HttpStatusCode.OK, (await programKey.GetAsync(path, Ct)).StatusCode);
         using var nobody = fixture.Host.CreateClient();
-        await AssertProblem(await nobody.GetAsync(path, Ct), HttpStatusCode.Unauthorized, "UNAUTHENTICATED");
+        await AssertProblem(await nobody.GetAsync(path, Ct), HttpStatusCode.Unauthorized, "unauthenticated");
     }
 
     [Fact]
@@ -92,19 +92,19 @@ public sealed class V1ApiTests(LoyaltyFixture fixture) : IClassFixture<LoyaltyFi
         Assert.Equal("ana@example.fr", rows[0].GetProperty("email").GetString());
         Assert.False(rows[0].GetProperty("reused").GetBoolean());
         Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("memberId").ValueKind);
-        Assert.Equal("INVALID_NAME", rows[1].GetProperty("code").GetString());
+        Assert.Equal("invalid_name", rows[1].GetProperty("code").GetString());
         Assert.Equal(existing, rows[2].GetProperty("memberId").GetGuid());
         Assert.True(rows[2].GetProperty("reused").GetBoolean());
-        Assert.Equal("INVALID_EMAIL", rows[3].GetProperty("code").GetString());
+        Assert.Equal("invalid_email", rows[3].GetProperty("code").GetString());
         // The same e-mail twice in one file: one member, the second row says it was reused.
         Assert.Equal(rows[0].GetProperty("memberId").GetGuid(), rows[4].GetProperty("memberId").GetGuid());
         Assert.True(rows[4].GetProperty("reused").GetBoolean());
 
         using var scanKey = merchant.Client(GatewayIdentity.IntegrationKey, "scan");
         await AssertProblem(await scanKey.PostAsync($"/api/v1/merchants/{merchant.Slug}/members/import", new StringContent("[]"), Ct),
-            HttpStatusCode.Forbidden, "FORBIDDEN_SCOPE");
+            HttpStatusCode.Forbidden, "forbidden_scope");
         await AssertProblem(await client.PostAsync($"/api/v1/merchants/{merchant.Slug}/members/import", new StringContent("{"), Ct),
-            HttpStatusCode.BadRequest, "INVALID_JSON");
+            HttpStatusCode.BadRequest, "invalid_json");
     }
 
     [Fact]
@@ -123,22 +123,22 @@ public sealed class V1ApiTests(LoyaltyFixture fixture) : IClassFixture<LoyaltyFi
         Assert.Equal("Alice Lambert", found.GetProperty("items")[0].GetProperty("name").GetString());
         var byEmail = await client.GetFromJsonAsync<JsonElement>($"{members}?search=bernard@", Ct);
         Assert.Equal(1, byEmail.GetProperty("total").GetInt32());
-        await AssertProblem(await client.GetAsync($"{members}?page=0", Ct), HttpStatusCode.BadRequest, "INVALID_QUERY");
-        await AssertProblem(await client.GetAsync($"{members}?search=a&search=b", Ct), HttpStatusCode.BadRequest, "INVALID_QUERY");
+        await AssertProblem(await client.GetAsync($"{members}?page=0", Ct), HttpStatusCode.BadRequest, "invalid_query");
+        await AssertProblem(await client.GetAsync($"{members}?search=a&search=b", Ct), HttpStatusCode.BadRequest, "invalid_query");
 
         await merchant.ScanAsync($$"""{"barcode":"{{alice}}","points":10}""");
         var adjusted = await client.PostAsJsonAsync($"{members}/{alice}/adjustments", new { points = -3, reason = "Erreur de saisie" }, Ct);
         Assert.Equal(HttpStatusCode.OK, adjusted.StatusCode);
         Assert.Equal(7, (await adjusted.BodyAsync()).GetProperty("points").GetInt64());
         await AssertProblem(await client.PostAsJsonAsync($"{members}/{alice}/adjustments", new { points = 5, reason = " " }, Ct),
-            HttpStatusCode.BadRequest, "REASON_REQUIRED");
+            HttpStatusCode.BadRequest, "reason_required");
         await AssertProblem(await client.PostAsJsonAsync($"{members}/{alice}/adjustments", new { points = -8, reason = "trop" }, Ct),
-            HttpStatusCode.UnprocessableEntity, "INSUFFICIENT_POINTS");
+            HttpStatusCode.UnprocessableEntity, "insufficient_points");
 
         var redeemed = await client.PostAsJsonAsync($"{members}/{alice}/redemptions", new { rewardName = "Café offert", points = 5 }, Ct);
         Assert.Equal(2, (await redeemed.BodyAsync()).GetProperty("points").GetInt64());
         await AssertProblem(await client.PostAsJsonAsync($"{members}/{alice}/redemptions", new { rewardName = "Menu", points = 50 }, Ct),
-            HttpStatusCode.UnprocessableEntity, "INSUFFICIENT_POINTS");
+            HttpStatusCode.UnprocessableEntity, "insufficient_points");
 
         var detail = await client.GetFromJsonAsync<JsonElement>($"{members}/{alice}", Ct);
         Assert.Equal(2, detail.GetProperty("member").GetProperty("points").GetInt64());
@@ -147,7 +147,7 @@ public sealed class V1ApiTests(LoyaltyFixture fixture) : IClassFixture<LoyaltyFi
 
         var other = fixture.NewMerchant();
         using var otherClient = other.Client();
-        await AssertProblem(await otherClient.GetAsync($"/api/v1/merchants/{other.Slug}/members/{alice}", Ct), HttpStatusCode.NotFound, "MEMBER_NOT_FOUND");
+        await AssertProblem(await otherClient.GetAsync($"/api/v1/merchants/{other.Slug}/members/{alice}", Ct), HttpStatusCode.NotFound, "member_not_found");
     }
 
     [Fact]
@@ -170,11 +170,11 @@ public sealed class V1ApiTests(LoyaltyFixture fixture) : IClassFixture<LoyaltyFi
         Assert.Equal(2, reversed.GetProperty("points").GetInt64());
 
         await AssertProblem(await client.PostAsync($"/api/v1/merchants/{merchant.Slug}/operations/{operationId}/reversal", null, Ct),
-            HttpStatusCode.Conflict, "ALREADY_REVERSED");
+            HttpStatusCode.Conflict, "already_reversed");
         await AssertProblem(await client.PostAsync($"/api/v1/merchants/{merchant.Slug}/operations/{Guid.NewGuid()}/reversal", null, Ct),
-            HttpStatusCode.NotFound, "OPERATION_NOT_FOUND");
+            HttpStatusCode.NotFound, "operation_not_found");
         await AssertProblem(await client.PostAsync($"/api/v1/merchants/{merchant.Slug}/scans", new StringContent("""{"barcode":5}"""), Ct),
-            HttpStatusCode.BadRequest, "BARCODE_MISSING");
+            HttpStatusCode.BadRequest, "barcode_missing");
         Assert.Equal(2, await merchant.BalanceAsync(id));
     }
 

@@ -312,13 +312,13 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
         var other = await fixture.NewMerchantAsync();
         var readerId = await other.RegisterReaderAsync();
         using var wrongSlug = await other.Http.GetAsync(merchant.Route("readers"), Ct);
-        await AssertProblemAsync(wrongSlug, HttpStatusCode.Unauthorized, "UNAUTHENTICATED");
+        await AssertProblemAsync(wrongSlug, HttpStatusCode.Unauthorized, "unauthenticated");
         using var wrongSlugPays = await other.Http.PostAsJsonAsync(merchant.Route("payments"), new { saleId = "s-x", amount = 100, currency = "eur", readerId }, Ct);
-        await AssertProblemAsync(wrongSlugPays, HttpStatusCode.Unauthorized, "UNAUTHENTICATED");
+        await AssertProblemAsync(wrongSlugPays, HttpStatusCode.Unauthorized, "unauthenticated");
         Assert.Equal(0, await fixture.StripeCallsAboutAsync("s-x"));
 
         using var anonymous = await fixture.Client.GetAsync(merchant.Route("readers"), Ct);
-        await AssertProblemAsync(anonymous, HttpStatusCode.Unauthorized, "UNAUTHENTICATED");
+        await AssertProblemAsync(anonymous, HttpStatusCode.Unauthorized, "unauthenticated");
     }
 
     [Fact]

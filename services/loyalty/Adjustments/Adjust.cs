@@ -54,7 +54,7 @@ public static class Adjust
         }
 
         if (!body.TryGetProperty("points", out var p) || p.ValueKind != JsonValueKind.Number || !p.TryGetInt64(out var delta)
-            || Math.Abs(delta) > CreditDecider.MaxExplicitPoints)
+            || delta is < -CreditDecider.MaxExplicitPoints or > CreditDecider.MaxExplicitPoints)
         {
             return ApiProblems.Problem(400, "INVALID_POINTS", "points doit être un entier (positif pour ajouter, négatif pour retirer).");
         }

@@ -152,7 +152,7 @@ public static class Enrol
             if (refusal is not null)
             {
                 var email = row.ValueKind == JsonValueKind.Object && row.TryGetProperty("email", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
-                results.Add(new { email, memberId = (Guid?)null, reused = false, error = refusal.Message, code = refusal.Code });
+                results.Add(new { email, memberId = (Guid?)null, reused = false, error = refusal.Message, code = refusal.Code.ToLowerInvariant() });
                 continue;
             }
 

@@ -88,10 +88,10 @@ public sealed class CaisseModel(GatewayClient gateway, IStringLocalizer<Strings>
         {
             switch (result.Code)
             {
-                case "MEMBER_NOT_FOUND" or "BARCODE_MISSING" or "INVALID_BARCODE":
+                case "member_not_found" or "barcode_missing" or "invalid_barcode":
                     CodeError = t["Scanner.UnknownCard"];
                     break;
-                case "NO_POINTS_SPECIFIED" or "INVALID_AMOUNT" or "INVALID_POINTS":
+                case "no_points_specified" or "invalid_amount" or "invalid_points":
                     AmountError = result.Message;
                     break;
                 default:

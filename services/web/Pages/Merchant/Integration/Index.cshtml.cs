@@ -80,7 +80,7 @@ public sealed class IntegrationModel(GatewayClient gateway, IConfiguration confi
                 TempData[IssuedKeyEntry] = System.Text.Json.JsonSerializer.Serialize(new IssuedKey(result.Body.Text("name"), result.Body.Text("key")));
                 return RedirectToPage();
             }
-            else if (result.Code == "INVALID_NAME")
+            else if (result.Code == "invalid_name")
             {
                 NameError = result.Message;
             }
@@ -100,7 +100,7 @@ public sealed class IntegrationModel(GatewayClient gateway, IConfiguration confi
         if (Guid.TryParse(KeyId, out var id))
         {
             var result = await gateway.DeleteAsync(gateway.Merchant($"integration-keys/{id}"), ct);
-            if (!result.Ok && result.Code != "KEY_NOT_FOUND")
+            if (!result.Ok && result.Code != "key_not_found")
             {
                 Error = result.Message;
                 await LoadAsync(ct);

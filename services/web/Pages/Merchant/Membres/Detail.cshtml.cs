@@ -46,11 +46,11 @@ public sealed class MembreModel(GatewayClient gateway, IStringLocalizer<Strings>
                 Adjusted = true;
                 (Delta, Reason) = (null, null);
             }
-            else if (result.Code is "INSUFFICIENT_POINTS" or "INVALID_POINTS")
+            else if (result.Code is "insufficient_points" or "invalid_points")
             {
                 DeltaError = result.Message;
             }
-            else if (result.Code == "REASON_REQUIRED")
+            else if (result.Code == "reason_required")
             {
                 ReasonError = result.Message;
             }
