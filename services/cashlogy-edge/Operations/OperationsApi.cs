@@ -2,9 +2,11 @@ using System.Text.Json;
 using Fidpass.CashlogyEdge.Api;
 using Fidpass.CashlogyEdge.Machines;
 using Fidpass.CashlogyEdge.Sessions;
+using Fidpass.Contracts.Loyalty;
 using Fidpass.ServiceDefaults;
 using Marten;
 using Marten.Exceptions;
+using MassTransit;
 
 namespace Fidpass.CashlogyEdge.Operations;
 
@@ -35,7 +37,7 @@ public static class OperationsApi
     }
 
     private static async Task<IResult> ChargeAsync(string slug, Guid machineId, HttpRequest request, JsonBody input,
-        IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct)
+        IDocumentSession session, MachineSessions sessions, OperationRunner runner, IRequestClient<CheckMember> members, CancellationToken ct)
     {
         if (!CashAccess.TryReadCommand(request, slug, input, out var identity, out var body, out var requestId, out var problem))
         {
@@ -81,8 +83,11 @@ public static class OperationsApi
             return ApiProblems.Problem(400, "invalid_flow", $"Cette machine est en mode {machine.Mode.ToString().ToLowerInvariant()} : « flow » {flowText} n'est pas possible.");
         }
 
+        // The sale goes ahead whatever the card; the till is told now if it will earn nothing, and why.
+        var loyalty = memberId is { } card ? await members.AskAsync(identity.MerchantId, card, ct) : null;
         var requested = new CashOperationRequested(Decide.OperationId(machine.Id, requestId), identity.MerchantId, machine.Id, OperationKind.Charge, requestId,
-            amount, machine.Currency, flow, CashAccess.OptionalBool(body, "allowPartial"), false, memberId, basket, null, null, DateTimeOffset.UtcNow);
+            amount, machine.Currency, flow, CashAccess.OptionalBool(body, "allowPartial"), false, memberId, basket, null, null, DateTimeOffset.UtcNow,
+            Loyalty: loyalty);
         return await StartAsync(slug, requested, machine, session, sessions, runner, ct);
     }
 
@@ -308,6 +313,7 @@ public static class OperationsApi
             refundId = op.Kind == OperationKind.Payout && r is { Dispensed: > 0 } && op.SalePaymentId is not null ? op.PaymentId : null,
             saleOperationId = op.SaleOperationId,
             memberId = op.MemberId,
+            loyalty = op.Loyalty is { } notice ? new { creditsPoints = notice.CreditsPoints, code = notice.Code, message = notice.Message } : null,
             basketReference = op.BasketReference,
             @operator = op.OperatorRole is null ? null : new { role = op.OperatorRole, id = op.OperatorId },
             denominations = op.Denominations is null ? null : Denominations.View(op.Denominations),
