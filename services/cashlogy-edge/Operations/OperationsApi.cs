@@ -21,18 +21,25 @@ public static class OperationsApi
     public static IEndpointRouteBuilder MapOperationsApi(this IEndpointRouteBuilder app)
     {
         var machines = app.MapGroup("/api/v1/merchants/{slug}/cash/machines/{machineId:guid}").WithTags("Cash operations");
-        machines.MapPost("/charges", ChargeAsync).WithSummary("Encaisse un montant en espèces (écran du Connector ou flux sans écran).");
-        machines.MapPost("/payouts", PayoutAsync).WithSummary("Rend de l'argent (remboursement d'une vente ou sortie de caisse).");
-        machines.MapPost("/back-office", BackOfficeAsync).WithSummary("Ouvre le menu back-office du Connector sur la machine.");
-        machines.MapPost("/floats", AddFloatAsync).WithSummary("Ajoute de la monnaie (fonds de caisse) sans écran : terminez avec …/operations/{id}/finish.");
-        machines.MapPost("/stacker-collections", CollectStackerAsync).WithSummary("Vide le stacker (billets non recyclables) et enregistre le montant retiré.");
-        machines.MapPost("/closures", CloseDayAsync).WithSummary("Clôture de caisse (#F#, écran du Connector) : comptages avant et après enregistrés.");
+        machines.MapPost("/charges", ChargeAsync).WithSummary("Encaisse un montant en espèces (écran du Connector ou flux sans écran).")
+            .Body<ApiDocs.ChargeRequest>().Answers(202, 409, 422).Produces(200);
+        machines.MapPost("/payouts", PayoutAsync).WithSummary("Rend de l'argent (remboursement d'une vente ou sortie de caisse).")
+            .Body<ApiDocs.PayoutRequest>().Answers(202, 409, 422).Produces(200);
+        machines.MapPost("/back-office", BackOfficeAsync).WithSummary("Ouvre le menu back-office du Connector sur la machine.")
+            .Body<ApiDocs.MachineOperationRequest>().Answers(202, 409, 422).Produces(200);
+        machines.MapPost("/floats", AddFloatAsync).WithSummary("Ajoute de la monnaie (fonds de caisse) sans écran : terminez avec …/operations/{id}/finish.")
+            .Body<ApiDocs.MachineOperationRequest>().Answers(202, 409, 422).Produces(200);
+        machines.MapPost("/stacker-collections", CollectStackerAsync).WithSummary("Vide le stacker (billets non recyclables) et enregistre le montant retiré.")
+            .Body<ApiDocs.MachineOperationRequest>().Answers(202, 409, 422).Produces(200);
+        machines.MapPost("/closures", CloseDayAsync).WithSummary("Clôture de caisse (#F#, écran du Connector) : comptages avant et après enregistrés.")
+            .Body<ApiDocs.MachineOperationRequest>().Answers(202, 409, 422).Produces(200);
         machines.MapPost("/dispensations", DispenseDenominationsAsync)
-            .WithSummary("Sort des pièces/billets précis (#U#) : vers la sortie, ou billets déplacés vers le stacker.");
+            .WithSummary("Sort des pièces/billets précis (#U#) : vers la sortie, ou billets déplacés vers le stacker.")
+            .Body<ApiDocs.DispensationRequest>().Answers(202, 409, 422).Produces(200);
         var operations = app.MapGroup("/api/v1/merchants/{slug}/cash/operations/{operationId:guid}").WithTags("Cash operations");
-        operations.MapGet("/", GetAsync).WithSummary("État d'une opération, avec la progression et les montants de la machine.");
-        operations.MapPost("/finish", FinishAsync).WithSummary("Termine un ajout de monnaie en cours.");
-        operations.MapPost("/cancel", CancelAsync).WithSummary("Demande l'annulation de l'opération en cours.");
+        operations.MapGet("/", GetAsync).WithSummary("État d'une opération, avec la progression et les montants de la machine.").Answers(200);
+        operations.MapPost("/finish", FinishAsync).WithSummary("Termine un ajout de monnaie en cours.").Answers(202, 409);
+        operations.MapPost("/cancel", CancelAsync).WithSummary("Demande l'annulation de l'opération en cours.").Answers(202, 409);
         return app;
     }
 
