@@ -574,6 +574,7 @@ namespace Fidpass.Chaos
             new("restart RabbitMQ", "infra", "restart-mq", WebhookMode: "normal"),
             new("restart PostgreSQL", "infra", "restart-pg"),
             new("cut the Connector connection mid-charge", "cut"),
+            new("the machine loses its initialisation behind a connected Connector", "lose-init"),
         ];
     }
 
@@ -629,6 +630,15 @@ namespace Fidpass.Chaos
                                 $"restart failed: {output.Trim()}; infra up → {(again == 0 ? "ok" : more.Trim())}");
                         }
 
+                        break;
+                    }
+
+                case "lose-init":
+                    {
+                        // The next sale's #C# meets ER:ILLEGAL: the edge must send #I# and that #C# once more, paid once.
+                        log.Say(step.Name);
+                        using var armed = await simulator.Control.PutAsJsonAsync("/control/faults", new { loseInitializationBefore = "C" });
+                        armed.EnsureSuccessStatusCode();
                         break;
                     }
 

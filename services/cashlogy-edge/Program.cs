@@ -21,7 +21,11 @@ builder.AddFidpassMarten("cashlogy_edge", opts =>
         o.IncludeType<CashOperationSettled>();
         o.IncludeType<MachineStatusChanged>();
     });
-builder.AddFidpassMessaging("cashlogy_edge", bus => bus.AddConsumers(typeof(CashlogyEdgeApi).Assembly));
+builder.AddFidpassMessaging("cashlogy_edge", bus =>
+{
+    bus.AddConsumers(typeof(CashlogyEdgeApi).Assembly);
+    bus.AddMemberCheck();
+});
 builder.Services.AddSingleton<MachineSessions>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<MachineSessions>());
 builder.Services.AddSingleton<OperationRunner>();

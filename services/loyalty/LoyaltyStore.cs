@@ -24,7 +24,7 @@ public static class LoyaltyStore
         options.Schema.For<LoyaltyProgram>();
         options.Schema.For<IdempotencyRecord>().Index(r => r.MemberId);
         // The day's totals read credits, payments and refunds by merchant and Paris day.
-        options.Schema.For<PaymentRecord>().Index(r => r.MerchantDay!);
+        options.Schema.For<PaymentRecord>().Index(r => r.MerchantDay!).UseOptimisticConcurrency(true);
         options.Schema.For<Crediting.OperationRecord>().Index(r => r.MerchantDay!);
         options.Schema.For<RefundRecord>().Index(r => r.MerchantDay!);
         options.Schema.For<Cards.MerchantProfile>();

@@ -625,6 +625,14 @@ public sealed class CashlogySimulator : IAsyncDisposable
 
     private string? Decide(Client client, string command, string[] p, ref (Client, string)? interrupted)
     {
+        if (Faults.LoseInitializationBefore == command && State == SimulatorState.Idle)
+        {
+            Faults.LoseInitializationBefore = null;
+            _accepted = 0;
+            State = SimulatorState.NotInitialized;
+            Log("; Machine reset just before this command: not initialised");
+        }
+
         if (Faults.ForceNextCode is { } forced && (Faults.ForceNextCodeFor is null || Faults.ForceNextCodeFor == command))
         {
             Faults.ForceNextCode = null;

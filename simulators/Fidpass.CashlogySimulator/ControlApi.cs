@@ -85,6 +85,7 @@ public static class ControlApi
             sim.Faults.ForceNextCode = faults.ForceNextCode;
             sim.Faults.ForceNextCodeFor = faults.ForceNextCodeFor;
             sim.Faults.StaleFrameBeforeNextReply = faults.StaleFrameBeforeNextReply;
+            sim.Faults.LoseInitializationBefore = faults.LoseInitializationBefore;
             return Results.NoContent();
         });
         control.MapPost("/errors/{code}", (CashlogySimulator sim, string code) =>

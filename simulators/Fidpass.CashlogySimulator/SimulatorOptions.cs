@@ -81,4 +81,11 @@ public sealed record SimulatorFaults
 
     /// <summary>Before the next reply, a stale frame is written (e.g. <c>#0#2.5#</c>, a late init reply).</summary>
     public string? StaleFrameBeforeNextReply { get; set; }
+
+    /// <summary>
+    /// The machine is reset (power cut, service) just before the next command with this code arrives,
+    /// while the Connector and the client stay connected: that command answers <c>ER:ILLEGAL</c>, as would
+    /// everything but <c>#I#</c>. Only while idle. The health checks in between see nothing.
+    /// </summary>
+    public string? LoseInitializationBefore { get; set; }
 }

@@ -22,6 +22,7 @@ public sealed class FailureModeTests(EdgeFixture fixture)
         var op = await till.SettledAsync(id);
 
         Assert.Equal(("completed", true, 1500L), (op.GetProperty("outcome").GetString(), op.GetProperty("reconciled").GetBoolean(), op.GetProperty("collected").GetInt64()));
+        Assert.Equal("connection_lost", op.GetProperty("resultCode").GetString());
         Assert.Equal(1500, (await till.PaymentAsync(id)).Amount);
         Assert.Equal(1, till.Sent("C"));
         Assert.True(till.Sent("I") >= 2, "the edge initialised again after reconnecting");
@@ -47,6 +48,9 @@ public sealed class FailureModeTests(EdgeFixture fixture)
         var op = await till.SettledAsync(id);
 
         Assert.Equal(("cancelled", true, 0L), (op.GetProperty("outcome").GetString(), op.GetProperty("reconciled").GetBoolean(), op.GetProperty("collected").GetInt64()));
+        // The WR:CANCEL the screen sent never reached the edge: the journal says the connection was lost, not that the machine answered.
+        Assert.Equal(("connection_lost", "Réponse perdue ; la caisse n'a pas varié : rien n'a été encaissé."),
+            (op.GetProperty("resultCode").GetString(), op.GetProperty("detail").GetString()));
         Assert.Equal(1, till.Sent("C"));
     }
 
@@ -239,6 +243,28 @@ public sealed class FailureModeTests(EdgeFixture fixture)
 
         Assert.Equal("completed", (await till.SettledAsync(id)).GetProperty("outcome").GetString());
         Assert.Contains(till.Simulator.Transcript, l => l.Contains("#ER:ILLEGAL#", StringComparison.Ordinal));
+        Assert.Single(till.Simulator.Transcript, l => l.Contains("ConnectionRequest", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("C", 2)] // the charge itself answers ER:ILLEGAL: nothing moved, so it is sent once more
+    [InlineData("T", 1)] // the count taken before it does
+    public async Task A_machine_that_loses_its_initialisation_just_before_a_command_is_initialised_again_and_the_command_retried_once(string command, int charges)
+    {
+        await using var till = await Till.OpenAsync(fixture);
+        var inits = till.Sent("I");
+        till.Simulator.Faults.LoseInitializationBefore = command;
+
+        var id = await till.ChargeAsync(700, "T-9451-" + command);
+        await till.WaitForScreenAsync(SimulatorState.Charging);
+        till.Simulator.Insert(500, 200);
+        var op = await till.SettledAsync(id);
+
+        Assert.Equal(("completed", 700L), (op.GetProperty("outcome").GetString(), op.GetProperty("collected").GetInt64()));
+        Assert.Equal(700, (await till.PaymentAsync(id)).Amount);
+        Assert.Equal(charges, till.Sent("C"));
+        Assert.Equal(inits + 1, till.Sent("I"));
+        Assert.Single(till.Simulator.Transcript, l => l.Contains("#ER:ILLEGAL#", StringComparison.Ordinal));
         Assert.Single(till.Simulator.Transcript, l => l.Contains("ConnectionRequest", StringComparison.Ordinal));
     }
 

@@ -68,6 +68,50 @@ public sealed class PaymentToPointsTests(PaymentsFixture fixture) : IClassFixtur
         await WaitForPointsAsync(till, merchant, memberId, 8);
     }
 
+    [Fact]
+    public async Task A_cash_sale_with_an_unknown_erased_or_foreign_card_is_collected_and_the_till_is_told_no_points_will_be_credited()
+    {
+        var (merchant, till, memberId) = await OpenTillAsync("cash");
+        var (_, _, foreign) = await OpenTillAsync("cash");
+        var erased = await EnrolAsync(merchant);
+        using var dashboard = new HttpClient { BaseAddress = fixture.Gateway.Address };
+        dashboard.DefaultRequestHeaders.Add("X-Dashboard-Token", merchant.DashboardToken);
+        Assert.Equal(HttpStatusCode.NoContent, (await dashboard.DeleteAsync($"/api/v1/merchants/{merchant.Slug}/members/{erased}", Ct)).StatusCode);
+        await using var simulator = await Fidpass.CashlogySimulator.CashlogySimulator.StartAsync();
+        var created = await till.PostAsJsonAsync($"/api/v1/merchants/{merchant.Slug}/cash/machines",
+            new { name = "Caisse 2", host = "127.0.0.1", port = simulator.Port, tillCode = "2", mode = "express" }, Ct);
+        var machine = $"/api/v1/merchants/{merchant.Slug}/cash/machines/{(await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid()}";
+        await Eventually.True(async () => (await till.GetFromJsonAsync<JsonElement>(machine, Ct)).GetProperty("status").GetString() == "ready", what: "machine ready");
+
+        (Guid Card, string Code)[] sales = [(memberId, "member_active"), (Guid.NewGuid(), "member_unknown"), (foreign, "member_of_another_merchant"), (erased, "member_erased")];
+        foreach (var (card, code) in sales)
+        {
+            var charge = await till.PostAsJsonAsync($"{machine}/charges", new { requestId = "T2-" + code, amount = 500, memberId = card }, Ct);
+            var answer = await charge.Content.ReadFromJsonAsync<JsonElement>(Ct);
+            Assert.Equal(HttpStatusCode.Accepted, charge.StatusCode);
+            var loyalty = answer.GetProperty("loyalty");
+            Assert.Equal((code, code == "member_active"), (loyalty.GetProperty("code").GetString(), loyalty.GetProperty("creditsPoints").GetBoolean()));
+            if (code != "member_active")
+            {
+                Assert.Contains("aucun point ne sera crédité", loyalty.GetProperty("message").GetString(), StringComparison.Ordinal);
+            }
+
+            await Eventually.True(() => Task.FromResult(simulator.InsertAmount(500)), what: "the customer pays 5 €");
+            var operation = $"/api/v1/merchants/{merchant.Slug}/cash/operations/{answer.GetProperty("operationId").GetGuid()}";
+            var settled = await Eventually.Get(() => till.GetFromJsonAsync<JsonElement>(operation, Ct), o => o.GetProperty("status").GetString() == "settled", what: "sale settled");
+            Assert.Equal(("completed", 500L, code), (settled.GetProperty("outcome").GetString(), settled.GetProperty("collected").GetInt64(), settled.GetProperty("loyalty").GetProperty("code").GetString()));
+        }
+
+        await WaitForPointsAsync(till, merchant, memberId, 5);
+    }
+
+    private async Task<Guid> EnrolAsync(CreatedMerchant merchant)
+    {
+        var enrolled = await fixture.Client.PostAsJsonAsync($"/api/businesses/{merchant.Slug}/members", new { name = "Marie Curie", email = $"marie.{Guid.NewGuid():N}@example.fr" }, Ct);
+        Assert.Equal(HttpStatusCode.Created, enrolled.StatusCode);
+        return (await enrolled.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("memberId").GetGuid();
+    }
+
     private async Task<(CreatedMerchant Merchant, HttpClient Till, Guid MemberId)> OpenTillAsync(string scope)
     {
         var merchant = await fixture.CreateMerchantAsync();
@@ -75,10 +119,7 @@ public sealed class PaymentToPointsTests(PaymentsFixture fixture) : IClassFixtur
         var till = new HttpClient { BaseAddress = fixture.Gateway.Address };
         till.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.Key);
 
-        var enrolled = await fixture.Client.PostAsJsonAsync($"/api/businesses/{merchant.Slug}/members", new { name = "Marie Curie", email = $"marie.{Guid.NewGuid():N}@example.fr" }, Ct);
-        Assert.Equal(HttpStatusCode.Created, enrolled.StatusCode);
-        var memberId = (await enrolled.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("memberId").GetGuid();
-        return (merchant, till, memberId);
+        return (merchant, till, await EnrolAsync(merchant));
     }
 
     private static async Task<long> PointsAsync(HttpClient till, CreatedMerchant merchant, Guid memberId)

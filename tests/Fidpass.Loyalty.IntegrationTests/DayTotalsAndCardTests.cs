@@ -46,6 +46,32 @@ public sealed class DayTotalsAndCardTests(LoyaltyFixture fixture) : IClassFixtur
     private static long At(JsonElement e, params string[] path) => path.Aggregate(e, (at, name) => at.GetProperty(name)).GetInt64();
 
     [Fact]
+    public async Task A_credit_cancelled_from_the_till_is_not_counted_in_the_days_totals()
+    {
+        var merchant = fixture.NewMerchant();
+        var member = await merchant.EnrolAsync();
+        using var client = merchant.Client();
+        var operations = new List<Guid>();
+        foreach (var points in new[] { 20, 19, 5, 4, 5 })
+        {
+            using var scan = await client.PostAsync($"/api/v1/merchants/{merchant.Slug}/scans",
+                new StringContent($$"""{"barcode":"{{member}}","points":{{points}}}""", System.Text.Encoding.UTF8, "application/json"), Ct);
+            operations.Add((await scan.BodyAsync()).GetProperty("operationId").GetGuid());
+        }
+
+        // The cashier keyed two wrong amounts and cancelled them at the till.
+        foreach (var wrong in operations.Take(2))
+        {
+            using var reversal = await client.PostAsync($"/api/v1/merchants/{merchant.Slug}/operations/{wrong}/reversal", null, Ct);
+            Assert.Equal(HttpStatusCode.OK, reversal.StatusCode);
+        }
+
+        var totals = await TotalsAsync(merchant);
+        Assert.Equal((14L, 3L, 39L), (At(totals, "points", "credited"), At(totals, "points", "credits"), At(totals, "points", "reversed")));
+        Assert.Equal(14, await merchant.BalanceAsync(member));
+    }
+
+    [Fact]
     public async Task The_days_totals_count_the_merchants_credits_card_and_cash_payments_and_refunds_exactly()
     {
         var merchant = fixture.NewMerchant();
@@ -73,7 +99,8 @@ public sealed class DayTotalsAndCardTests(LoyaltyFixture fixture) : IClassFixtur
         var parisToday = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris")).DateTime);
         Assert.Equal(parisToday.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), totals.GetProperty("day").GetString());
         Assert.Equal("eur", totals.GetProperty("currency").GetString());
-        Assert.Equal(12 + 23, At(totals, "points", "credited"));
+        Assert.Equal(12 + 23 - 4, At(totals, "points", "credited")); // the 5 € refund took back floor(23 × 5 / 23,90) = 4
+        Assert.Equal(4, At(totals, "points", "reversed"));
         Assert.Equal(2, At(totals, "points", "credits"));
         Assert.Equal(1, At(totals, "points", "creditsFromPayments"));
         Assert.Equal(2, At(totals, "payments", "count"));

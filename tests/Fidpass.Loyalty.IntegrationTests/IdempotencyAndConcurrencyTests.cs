@@ -131,4 +131,66 @@ public sealed class IdempotencyAndConcurrencyTests(LoyaltyFixture fixture) : ICl
         Assert.Equal(firstAnswer, await replay.Content.ReadAsStringAsync(Ct));
         Assert.Equal(8, await again.BalanceAsync(memberId));
     }
+
+    private static async Task<HttpResponseMessage> PostAsync(HttpClient client, string path, string? json, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = json is null ? null : new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", key);
+        return await client.SendAsync(request, Ct);
+    }
+
+    [Theory]
+    [InlineData("adjustments", """{"points":3,"reason":"Geste commercial"}""", """{"points":4,"reason":"Geste commercial"}""", 23)]
+    [InlineData("redemptions", """{"points":5,"rewardName":"Café offert"}""", """{"points":6,"rewardName":"Café offert"}""", 15)]
+    public async Task A_balance_change_sent_again_with_the_same_key_applies_once_and_replays_its_answer(string route, string json, string other, long expected)
+    {
+        var merchant = fixture.NewMerchant();
+        var id = await merchant.EnrolAsync();
+        (await merchant.ScanAsync($$"""{"barcode":"{{id}}","points":20}""")).EnsureSuccessStatusCode();
+        using var client = merchant.Client(scopes: "members");
+        var path = $"/api/v1/merchants/{merchant.Slug}/members/{id}/{route}";
+        var key = "till-7-" + Guid.NewGuid().ToString("N");
+
+        // A till that timed out sends again, several times and at once.
+        var first = await PostAsync(client, path, json, key);
+        var again = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => PostAsync(client, path, json, key)));
+        var reused = await PostAsync(client, path, other, key);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var answer = await first.Content.ReadAsStringAsync(Ct);
+        foreach (var response in again)
+        {
+            Assert.Equal((HttpStatusCode.OK, answer), (response.StatusCode, await response.Content.ReadAsStringAsync(Ct)));
+        }
+
+        Assert.Equal((HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED"), (reused.StatusCode, (await reused.BodyAsync()).GetProperty("code").GetString()));
+        Assert.Equal(expected, await merchant.BalanceAsync(id));
+        var fresh = await PostAsync(client, path, json, key + "-next");
+        Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_reversal_sent_again_with_the_same_key_replays_its_answer_instead_of_a_conflict()
+    {
+        var merchant = fixture.NewMerchant();
+        var id = await merchant.EnrolAsync();
+        using var client = merchant.Client(scopes: "scan members");
+        var scan = await client.PostAsync($"/api/v1/merchants/{merchant.Slug}/scans",
+            new StringContent($$"""{"barcode":"{{id}}","points":9}""", System.Text.Encoding.UTF8, "application/json"), Ct);
+        var operationId = (await scan.BodyAsync()).GetProperty("operationId").GetGuid();
+        var path = $"/api/v1/merchants/{merchant.Slug}/operations/{operationId}/reversal";
+        var key = "reversal-" + Guid.NewGuid().ToString("N");
+
+        var first = await PostAsync(client, path, null, key);
+        var again = await PostAsync(client, path, null, key);
+        var withoutKey = await client.PostAsync(path, null, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal((HttpStatusCode.OK, await first.Content.ReadAsStringAsync(Ct)), (again.StatusCode, await again.Content.ReadAsStringAsync(Ct)));
+        Assert.Equal(HttpStatusCode.Conflict, withoutKey.StatusCode);
+        Assert.Equal(0, await merchant.BalanceAsync(id));
+    }
 }

@@ -5,6 +5,7 @@ using Fidpass.Contracts.Payments;
 using Fidpass.Gateway.IntegrationTests;
 using Fidpass.Testing;
 using MassTransit;
+using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Fidpass.Metrics.IntegrationTests;
@@ -21,7 +22,7 @@ public sealed class ErrorQueueReplayTests(PaymentsFixture fixture) : IClassFixtu
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_refund_that_came_before_its_payment_waits_in_the_error_queue_and_the_documented_replay_takes_its_points_back()
+    public async Task A_refund_the_database_refused_waits_in_the_error_queue_and_the_documented_replay_takes_its_points_back()
     {
         var merchant = await fixture.CreateMerchantAsync();
         using var dashboard = new HttpClient { BaseAddress = fixture.Gateway.Address };
@@ -30,10 +31,20 @@ public sealed class ErrorQueueReplayTests(PaymentsFixture fixture) : IClassFixtu
         Assert.Equal(HttpStatusCode.Created, enrolled.StatusCode);
         var member = (await enrolled.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("memberId").GetGuid();
         var bus = fixture.MerchantToken.Services.GetRequiredService<IBus>();
-        var paymentId = "pi_late_" + Guid.NewGuid().ToString("N");
+        var paymentId = "pi_replay_" + Guid.NewGuid().ToString("N");
+        await bus.Publish(new PaymentCollected(paymentId, merchant.Id, 2000, "eur", PaymentMethod.Card, "tmr_replay", member, null, DateTimeOffset.UtcNow), Ct);
+        await Balances.BecomeAsync(dashboard, merchant.Slug, member, 20);
+        await bus.Publish(new PaymentRefunded("re_" + Guid.NewGuid().ToString("N"), paymentId, merchant.Id, 100, "eur", DateTimeOffset.UtcNow), Ct);
+        await Balances.BecomeAsync(dashboard, merchant.Slug, member, 19);
 
-        // The refund's message overtakes its payment's, for longer than the consumer's retries (about 4 s).
-        await bus.Publish(new PaymentRefunded("re_" + Guid.NewGuid().ToString("N"), paymentId, merchant.Id, 500, "eur", DateTimeOffset.UtcNow), Ct);
+        // The cause: the database refuses refunds (a faulty migration, a full disk) for longer than the consumer's retries (about 4 s).
+        await using var database = new NpgsqlConnection(fixture.Postgres);
+        await database.OpenAsync(Ct);
+        await Sql(database, """
+            create function loyalty.refuse_refunds() returns trigger language plpgsql as $$ begin raise exception 'refunds refused by the test'; end $$;
+            create trigger refuse_refunds before insert or update on loyalty.mt_doc_refundrecord for each row execute function loyalty.refuse_refunds();
+            """);
+        await bus.Publish(new PaymentRefunded("re_" + Guid.NewGuid().ToString("N"), paymentId, merchant.Id, 400, "eur", DateTimeOffset.UtcNow), Ct);
 
         using var management = await TestServers.ManagementAsync();
         var vhost = Uri.UnescapeDataString(new Uri(fixture.RabbitMq).AbsolutePath.TrimStart('/'));
@@ -49,9 +60,9 @@ public sealed class ErrorQueueReplayTests(PaymentsFixture fixture) : IClassFixtu
         await Eventually.True(async () => QueueDepth(await prometheus.GetStringAsync(new Uri("metrics/detailed?family=queue_coarse_metrics", UriKind.Relative), Ct), vhost, errorQueue) >= 1,
             TimeSpan.FromSeconds(60), $"rabbitmq_detailed_queue_messages of {errorQueue}");
 
-        // The payment arrives and credits 20 points; the refund still waits.
-        await bus.Publish(new PaymentCollected(paymentId, merchant.Id, 2000, "eur", PaymentMethod.Card, "tmr_replay", member, null, DateTimeOffset.UtcNow), Ct);
-        await Balances.BecomeAsync(dashboard, merchant.Slug, member, 20);
+        // The cause is fixed; the refund still waits.
+        await Sql(database, "drop trigger refuse_refunds on loyalty.mt_doc_refundrecord; drop function loyalty.refuse_refunds();");
+        Assert.Equal(19, await Balances.OfAsync(dashboard, merchant.Slug, member));
 
         // The documented replay: a shovel that moves what the error queue holds now, then deletes itself.
         var shovel = new
@@ -81,6 +92,12 @@ public sealed class ErrorQueueReplayTests(PaymentsFixture fixture) : IClassFixtu
         await Eventually.True(async () => (await management.GetFromJsonAsync<JsonElement>($"api/parameters/shovel/{Uri.EscapeDataString(vhost)}", Ct)).GetArrayLength() == 0,
             TimeSpan.FromSeconds(60), "the one-shot shovels deleted themselves");
         Assert.Equal(15, await Balances.OfAsync(dashboard, merchant.Slug, member));
+    }
+
+    private static async Task Sql(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(Ct);
     }
 
     /// <summary>The <c>rabbitmq_detailed_queue_messages</c> sample of one queue of one vhost, or 0.</summary>

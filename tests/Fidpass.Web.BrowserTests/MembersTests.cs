@@ -45,4 +45,39 @@ public sealed class MembersTests(WebFixture fixture)
         Assert.Contains("\"'=HYPERLINK(1)\"", csv, StringComparison.Ordinal);
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task An_adjustment_sent_twice_or_reloaded_is_applied_once()
+    {
+        var (merchant, page) = await fixture.SignedInAsync();
+        using var import = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/merchants/{merchant.Slug}/members/import")
+        {
+            Content = JsonContent.Create(new[] { new { name = "Grace Hopper", email = "grace@example.fr" } }),
+        };
+        import.Headers.Add("X-Dashboard-Token", merchant.DashboardToken);
+        (await fixture.Client.SendAsync(import, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        await page.GotoAsync($"{fixture.Web}membres");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Grace Hopper" }).ClickAsync();
+
+        await page.GetByLabel("Points à ajouter").FillAsync("3");
+        await page.GetByLabel("Motif").FillAsync("Geste commercial");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Enregistrer l'ajustement" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-points]")).ToHaveTextAsync("3 points");
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("[data-points]")).ToHaveTextAsync("3 points");
+
+        // The same form sent twice at once (a double click on a slow line, a browser re-posting it).
+        await page.GetByLabel("Points à ajouter").FillAsync("4");
+        await page.GetByLabel("Motif").FillAsync("Double clic");
+        await page.EvaluateAsync("""
+            async () => {
+                const form = document.querySelector('#delta').form;
+                await Promise.all([0, 1].map(() => fetch(location.href, { method: 'POST', body: new FormData(form) })));
+            }
+            """);
+        await page.ReloadAsync();
+
+        await Assertions.Expect(page.Locator("[data-points]")).ToHaveTextAsync("7 points");
+        await page.Context.CloseAsync();
+    }
 }

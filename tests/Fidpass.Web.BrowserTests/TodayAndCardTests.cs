@@ -48,8 +48,9 @@ public sealed class TodayAndCardTests(WebFixture fixture)
 
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Aujourd'hui", Level = 1 })).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("[data-points-credited]")).ToHaveTextAsync("19 points");
-        await Assertions.Expect(page.Locator("[data-credits]")).ToContainTextAsync("2 passage(s) crédité(s), dont 0 par un paiement");
+        await Assertions.Expect(page.Locator("[data-credits]")).ToContainTextAsync("2 crédit(s), dont 0 par un paiement");
         await Assertions.Expect(page.Locator("tr[data-method='card'] td").First).ToHaveTextAsync("0");
+        await Assertions.Expect(page.Locator("tr[data-method='refunds'] td").Last).ToHaveTextAsync("0,00\u00a0€");
         await Assertions.Expect(page.Locator("nav a").First).ToHaveTextAsync("Aujourd'hui");
         await Assertions.Expect(page.Locator("nav a").First).ToHaveAttributeAsync("aria-current", "page");
         await WebFixture.ScreenshotAsync(page, "today");

@@ -16,20 +16,24 @@ public static class MachinesApi
     public static IEndpointRouteBuilder MapMachinesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/merchants/{slug}/cash/machines").WithTags("Cash machines");
-        group.MapGet("/", ListAsync).WithSummary("Liste des machines Cashlogy du commerce, avec leur état.");
-        group.MapPost("/", CreateAsync).WithSummary("Déclare une machine Cashlogy (adresse du CashlogyConnector, code caisse, mode).");
-        group.MapGet("/{machineId:guid}", GetAsync).WithSummary("Une machine et son état en direct.");
-        group.MapPut("/{machineId:guid}", UpdateAsync).WithSummary("Modifie une machine.");
-        group.MapDelete("/{machineId:guid}", DeleteAsync).WithSummary("Supprime une machine.");
-        group.MapPost("/{machineId:guid}/test", TestAsync).WithSummary("Teste la connexion : interroge la machine (#?#).");
-        group.MapPost("/{machineId:guid}/recover", RecoverAsync).WithSummary("Débloque la machine (#Z# puis #I#) et vérifie les opérations restées sans réponse.");
-        group.MapGet("/{machineId:guid}/totals", TotalsAsync).WithSummary("Totaux en caisse (recycleurs, stacker), en centimes.");
-        group.MapGet("/{machineId:guid}/inventory", InventoryAsync).WithSummary("Inventaire par valeur (pièces et billets).");
-        group.MapGet("/{machineId:guid}/levels", LevelsAsync).WithSummary("Niveaux par valeur (vide, presque vide, plein…).");
+        group.MapGet("/", ListAsync).WithSummary("Liste des machines Cashlogy du commerce, avec leur état.").Answers(200);
+        group.MapPost("/", CreateAsync).WithSummary("Déclare une machine Cashlogy (adresse du CashlogyConnector, code caisse, mode).")
+            .Body<ApiDocs.MachineRequest>().Answers(201);
+        group.MapGet("/{machineId:guid}", GetAsync).WithSummary("Une machine et son état en direct.").Answers(200);
+        group.MapPut("/{machineId:guid}", UpdateAsync).WithSummary("Modifie une machine.").Body<ApiDocs.MachineRequest>().Answers(200, 409);
+        group.MapDelete("/{machineId:guid}", DeleteAsync).WithSummary("Supprime une machine.").Answers(204, 409);
+        group.MapPost("/{machineId:guid}/test", TestAsync).WithSummary("Teste la connexion : interroge la machine (#?#).").Answers(200, 409);
+        group.MapPost("/{machineId:guid}/recover", RecoverAsync).WithSummary("Débloque la machine (#Z# puis #I#) et vérifie les opérations restées sans réponse.")
+            .Body<ApiDocs.OperatorOnlyRequest>().Answers(200, 409);
+        group.MapGet("/{machineId:guid}/totals", TotalsAsync).WithSummary("Totaux en caisse (recycleurs, stacker), en centimes.").Answers(200, 409);
+        group.MapGet("/{machineId:guid}/inventory", InventoryAsync).WithSummary("Inventaire par valeur (pièces et billets).").Answers(200, 409);
+        group.MapGet("/{machineId:guid}/levels", LevelsAsync).WithSummary("Niveaux par valeur (vide, presque vide, plein…).").Answers(200, 409);
         group.MapPost("/{machineId:guid}/incidents/resolve", ResolveIncidentsAsync)
-            .WithSummary("Résout les incidents (#RI#) : auto-protection et/ou écart de caisse, après intervention sur la machine.");
+            .WithSummary("Résout les incidents (#RI#) : auto-protection et/ou écart de caisse, après intervention sur la machine.")
+            .Body<ApiDocs.ResolveIncidentsRequest>().Answers(200, 409);
         group.MapPost("/{machineId:guid}/maintenance", MaintenanceAsync)
-            .WithSummary("Entretien : remet à zéro le compteur de maintenance (reset) ou enregistre un nettoyage des courroies (cleaning), #W#.");
+            .WithSummary("Entretien : remet à zéro le compteur de maintenance (reset) ou enregistre un nettoyage des courroies (cleaning), #W#.")
+            .Body<ApiDocs.MaintenanceRequest>().Answers(200, 409);
         return app;
     }
 

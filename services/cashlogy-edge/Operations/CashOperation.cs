@@ -58,7 +58,8 @@ public sealed record CashOperationRequested(
     Guid OperationId, Guid MerchantId, Guid MachineId, OperationKind Kind, string RequestId, long Amount, string Currency,
     ChargeFlow Flow, bool AllowPartial, bool CoinsOnly, Guid? MemberId, string? BasketReference,
     Guid? SaleOperationId, string? SalePaymentId, DateTimeOffset RequestedAt,
-    string? OperatorRole = null, string? OperatorId = null, string? Denominations = null, string? Destination = null);
+    string? OperatorRole = null, string? OperatorId = null, string? Denominations = null, string? Destination = null,
+    Fidpass.ServiceDefaults.LoyaltyNotice? Loyalty = null);
 
 /// <summary>The machine's own count (<c>#T#</c> and <c>#Y#</c>) at a moment of an operation (close of day: before and after).</summary>
 public sealed record CashCount(long Recyclers, long Stacker, string RecyclerList, string StackerList)
@@ -117,6 +118,9 @@ public sealed record CashOperation
     /// <summary>Dispensation: outlet, stacker or safebox.</summary>
     public string? Destination { get; init; }
 
+    /// <summary>Charge with a card: what loyalty said about it when the sale started (told to the till).</summary>
+    public Fidpass.ServiceDefaults.LoyaltyNotice? Loyalty { get; init; }
+
     public CashCount? CountBefore { get; init; }
     public CashCount? CountAfter { get; init; }
 
@@ -144,6 +148,7 @@ public sealed record CashOperation
         OperatorId = e.OperatorId,
         Denominations = e.Denominations,
         Destination = e.Destination,
+        Loyalty = e.Loyalty,
     };
 
     public CashOperation Apply(CashCountRecorded e) => e.Moment == "before" ? this with { CountBefore = e.Count } : this with { CountAfter = e.Count };

@@ -7,6 +7,9 @@ namespace Fidpass.CashlogyEdge.Operations;
 /// <summary>Pure decisions: what the machine's reply (or a reconciliation) means for an operation.</summary>
 public static class Decide
 {
+    /// <summary>Result code of an operation settled by reconciliation: the connection (or the edge) was lost before the machine's reply.</summary>
+    public const string ConnectionLost = "connection_lost";
+
     /// <summary>
     /// One operation per machine and till request id, whatever the retries: the stream id is a
     /// name-based UUID, so a replay finds the same stream and the database refuses a second one.
@@ -118,16 +121,28 @@ public static class Decide
             return Attention(op, "Pas d'inventaire avant l'opération : vérifiez la caisse.", now);
         }
 
+        // The machine's answer never came: the result says so rather than borrowing a reply code.
         if (op.Kind == OperationKind.Charge)
         {
-            return delta == op.Amount ? ChargeOutcome(op, CashlogyReply.Ok, delta, 0, 0, 0, false, reconciled: true, now)
-                : delta == 0 ? ChargeOutcome(op, CashlogyReply.Cancelled, 0, 0, 0, 0, false, reconciled: true, now)
-                : Attention(op, $"Réponse perdue ; la caisse a varié de {Euros(delta)} pour une vente de {Euros(op.Amount)}.", now);
+            if (delta == op.Amount)
+            {
+                var collected = ChargeOutcome(op, CashlogyReply.Ok, delta, 0, 0, 0, false, reconciled: true, now);
+                return collected with { ResultCode = ConnectionLost, Detail = $"Réponse perdue ; la caisse a augmenté de {Euros(delta)} : vente encaissée." };
+            }
+
+            if (delta == 0)
+            {
+                var nothing = ChargeOutcome(op, CashlogyReply.Cancelled, 0, 0, 0, 0, false, reconciled: true, now);
+                return nothing with { ResultCode = ConnectionLost, Detail = "Réponse perdue ; la caisse n'a pas varié : rien n'a été encaissé." };
+            }
+
+            return Attention(op, $"Réponse perdue ; la caisse a varié de {Euros(delta)} pour une vente de {Euros(op.Amount)}.", now);
         }
 
         if (op.Kind == OperationKind.Payout)
         {
-            return PayoutOutcome(op, delta == -op.Amount ? CashlogyReply.Ok : CashlogyReply.Generic, Math.Max(0, -delta), false, reconciled: true, now);
+            var payout = PayoutOutcome(op, delta == -op.Amount ? CashlogyReply.Ok : CashlogyReply.Generic, Math.Max(0, -delta), false, reconciled: true, now);
+            return payout with { ResultCode = ConnectionLost, Detail = "Réponse perdue. " + (payout.Detail ?? $"La caisse a rendu {Euros(op.Amount)}.") };
         }
 
         return Attention(op, $"Réponse perdue pendant une opération de maintenance ; la caisse a varié de {Euros(delta)}.", now);

@@ -2,9 +2,11 @@ using System.Text.Json;
 using Fidpass.CashlogyEdge.Api;
 using Fidpass.CashlogyEdge.Machines;
 using Fidpass.CashlogyEdge.Sessions;
+using Fidpass.Contracts.Loyalty;
 using Fidpass.ServiceDefaults;
 using Marten;
 using Marten.Exceptions;
+using MassTransit;
 
 namespace Fidpass.CashlogyEdge.Operations;
 
@@ -19,23 +21,30 @@ public static class OperationsApi
     public static IEndpointRouteBuilder MapOperationsApi(this IEndpointRouteBuilder app)
     {
         var machines = app.MapGroup("/api/v1/merchants/{slug}/cash/machines/{machineId:guid}").WithTags("Cash operations");
-        machines.MapPost("/charges", ChargeAsync).WithSummary("Encaisse un montant en espèces (écran du Connector ou flux sans écran).");
-        machines.MapPost("/payouts", PayoutAsync).WithSummary("Rend de l'argent (remboursement d'une vente ou sortie de caisse).");
-        machines.MapPost("/back-office", BackOfficeAsync).WithSummary("Ouvre le menu back-office du Connector sur la machine.");
-        machines.MapPost("/floats", AddFloatAsync).WithSummary("Ajoute de la monnaie (fonds de caisse) sans écran : terminez avec …/operations/{id}/finish.");
-        machines.MapPost("/stacker-collections", CollectStackerAsync).WithSummary("Vide le stacker (billets non recyclables) et enregistre le montant retiré.");
-        machines.MapPost("/closures", CloseDayAsync).WithSummary("Clôture de caisse (#F#, écran du Connector) : comptages avant et après enregistrés.");
+        machines.MapPost("/charges", ChargeAsync).WithSummary("Encaisse un montant en espèces (écran du Connector ou flux sans écran).")
+            .Body<ApiDocs.ChargeRequest>().Answers(202, 409, 422).Produces(200);
+        machines.MapPost("/payouts", PayoutAsync).WithSummary("Rend de l'argent (remboursement d'une vente ou sortie de caisse).")
+            .Body<ApiDocs.PayoutRequest>().Answers(202, 409, 422).Produces(200);
+        machines.MapPost("/back-office", BackOfficeAsync).WithSummary("Ouvre le menu back-office du Connector sur la machine.")
+            .Body<ApiDocs.MachineOperationRequest>().Answers(202, 409, 422).Produces(200);
+        machines.MapPost("/floats", AddFloatAsync).WithSummary("Ajoute de la monnaie (fonds de caisse) sans écran : terminez avec …/operations/{id}/finish.")
+            .Body<ApiDocs.MachineOperationRequest>().Answers(202, 409, 422).Produces(200);
+        machines.MapPost("/stacker-collections", CollectStackerAsync).WithSummary("Vide le stacker (billets non recyclables) et enregistre le montant retiré.")
+            .Body<ApiDocs.MachineOperationRequest>().Answers(202, 409, 422).Produces(200);
+        machines.MapPost("/closures", CloseDayAsync).WithSummary("Clôture de caisse (#F#, écran du Connector) : comptages avant et après enregistrés.")
+            .Body<ApiDocs.MachineOperationRequest>().Answers(202, 409, 422).Produces(200);
         machines.MapPost("/dispensations", DispenseDenominationsAsync)
-            .WithSummary("Sort des pièces/billets précis (#U#) : vers la sortie, ou billets déplacés vers le stacker.");
+            .WithSummary("Sort des pièces/billets précis (#U#) : vers la sortie, ou billets déplacés vers le stacker.")
+            .Body<ApiDocs.DispensationRequest>().Answers(202, 409, 422).Produces(200);
         var operations = app.MapGroup("/api/v1/merchants/{slug}/cash/operations/{operationId:guid}").WithTags("Cash operations");
-        operations.MapGet("/", GetAsync).WithSummary("État d'une opération, avec la progression et les montants de la machine.");
-        operations.MapPost("/finish", FinishAsync).WithSummary("Termine un ajout de monnaie en cours.");
-        operations.MapPost("/cancel", CancelAsync).WithSummary("Demande l'annulation de l'opération en cours.");
+        operations.MapGet("/", GetAsync).WithSummary("État d'une opération, avec la progression et les montants de la machine.").Answers(200);
+        operations.MapPost("/finish", FinishAsync).WithSummary("Termine un ajout de monnaie en cours.").Answers(202, 409);
+        operations.MapPost("/cancel", CancelAsync).WithSummary("Demande l'annulation de l'opération en cours.").Answers(202, 409);
         return app;
     }
 
     private static async Task<IResult> ChargeAsync(string slug, Guid machineId, HttpRequest request, JsonBody input,
-        IDocumentSession session, MachineSessions sessions, OperationRunner runner, CancellationToken ct)
+        IDocumentSession session, MachineSessions sessions, OperationRunner runner, IRequestClient<CheckMember> members, CancellationToken ct)
     {
         if (!CashAccess.TryReadCommand(request, slug, input, out var identity, out var body, out var requestId, out var problem))
         {
@@ -81,8 +90,11 @@ public static class OperationsApi
             return ApiProblems.Problem(400, "invalid_flow", $"Cette machine est en mode {machine.Mode.ToString().ToLowerInvariant()} : « flow » {flowText} n'est pas possible.");
         }
 
+        // The sale goes ahead whatever the card; the till is told now if it will earn nothing, and why.
+        var loyalty = memberId is { } card ? await members.AskAsync(identity.MerchantId, card, ct) : null;
         var requested = new CashOperationRequested(Decide.OperationId(machine.Id, requestId), identity.MerchantId, machine.Id, OperationKind.Charge, requestId,
-            amount, machine.Currency, flow, CashAccess.OptionalBool(body, "allowPartial"), false, memberId, basket, null, null, DateTimeOffset.UtcNow);
+            amount, machine.Currency, flow, CashAccess.OptionalBool(body, "allowPartial"), false, memberId, basket, null, null, DateTimeOffset.UtcNow,
+            Loyalty: loyalty);
         return await StartAsync(slug, requested, machine, session, sessions, runner, ct);
     }
 
@@ -308,6 +320,7 @@ public static class OperationsApi
             refundId = op.Kind == OperationKind.Payout && r is { Dispensed: > 0 } && op.SalePaymentId is not null ? op.PaymentId : null,
             saleOperationId = op.SaleOperationId,
             memberId = op.MemberId,
+            loyalty = op.Loyalty is { } notice ? new { creditsPoints = notice.CreditsPoints, code = notice.Code, message = notice.Message } : null,
             basketReference = op.BasketReference,
             @operator = op.OperatorRole is null ? null : new { role = op.OperatorRole, id = op.OperatorId },
             denominations = op.Denominations is null ? null : Denominations.View(op.Denominations),

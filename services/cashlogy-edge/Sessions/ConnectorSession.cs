@@ -29,7 +29,8 @@ public sealed record SessionSettings(string Host, int Port, CashlogyTimeouts Tim
 /// <summary>
 /// The one owner of the TCP connection to a CashlogyConnector (spec 5.1): strictly one command at a
 /// time, per-command arity and timeouts, stale frames dropped before each command, automatic
-/// <c>#I#</c> after every (re)connection, and idle health polling with <c>#?#</c>. Nothing else
+/// <c>#I#</c> after every (re)connection and on <c>ER:ILLEGAL</c> to any command (then that command is
+/// sent once more), and idle health polling with <c>#?#</c>. Nothing else
 /// touches the socket. A command that may have reached the Connector but got no reply surfaces as
 /// <see cref="ReplyLostException"/>, never as a retry.
 /// </summary>
@@ -51,6 +52,7 @@ public sealed class ConnectorSession : IAsyncDisposable
     private bool _initPending;
     private DateTimeOffset _nextMaintenanceCheck = DateTimeOffset.MinValue;
     private volatile bool _connectionReady;
+    private volatile bool _initialisedAgain;
 
     public ConnectorSession(Guid machineId, SessionSettings settings, ILogger logger, Func<SessionStatus, string?, Task> statusChanged, Func<ConnectorSession, Task> ready)
     {
@@ -149,12 +151,46 @@ public sealed class ConnectorSession : IAsyncDisposable
 
         try
         {
-            return await ExchangeAsync(spec, frame, timeout ?? CommandCatalog.TimeoutOf(spec.Timeout, Settings.Timeouts), beforeSend, cancellationToken);
+            var limit = timeout ?? CommandCatalog.TimeoutOf(spec.Timeout, Settings.Timeouts);
+            var reply = await ExchangeAsync(spec, frame, limit, beforeSend, cancellationToken);
+            if (reply.Code == CashlogyReply.Illegal && spec.Code is not ("I" or "E") && await InitializeAgainAsync(cancellationToken))
+            {
+                // Refused as "not initialised", so nothing moved: the one retry the spec allows, journaled again.
+                reply = await ExchangeAsync(spec, frame, limit, beforeSend, cancellationToken);
+            }
+
+            return reply;
         }
         finally
         {
             _turn.Release();
         }
+    }
+
+    /// <summary>
+    /// The Connector lost its initialisation while connected (machine reset behind it): <c>#I#</c> at once,
+    /// within the caller's turn, rather than letting the till's command fail until the next idle health check.
+    /// </summary>
+    private async Task<bool> InitializeAgainAsync(CancellationToken cancellationToken)
+    {
+        _logger.LogWarning("Connector {MachineId} answered ER:ILLEGAL: initialising again", MachineId);
+        _connectionReady = false;
+        await SetStatusAsync(SessionStatus.Initializing, null);
+        var init = await ExchangeAsync(CommandCatalog.Initialize, FrameCodec.Format(CommandCatalog.Initialize.Code, []),
+            CommandCatalog.TimeoutOf(CommandCatalog.Initialize.Timeout, Settings.Timeouts), null, cancellationToken);
+        if (!init.IsSuccess)
+        {
+            Version = null;
+            _initPending = true;
+            await SetStatusAsync(init.Code == CashlogyReply.Busy ? SessionStatus.Busy : SessionStatus.Error, init.Code);
+            return false;
+        }
+
+        Version = init.Text(0);
+        _connectionReady = true;
+        _initialisedAgain = true;
+        await SetStatusAsync(SessionStatus.Ready, null);
+        return true;
     }
 
     /// <summary>
@@ -441,6 +477,13 @@ public sealed class ConnectorSession : IAsyncDisposable
         catch (ConnectorUnavailableException ex) when (ex.Code == "machine_busy")
         {
             return;
+        }
+
+        if (_initialisedAgain)
+        {
+            // Initialised again inside a command's turn: settle what the reset left unknown, outside it.
+            _initialisedAgain = false;
+            await _ready(this);
         }
 
         if (reply.Code == CashlogyReply.Illegal)

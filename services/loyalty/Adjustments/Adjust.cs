@@ -36,7 +36,7 @@ public static class Adjust
     public static IEndpointRouteBuilder MapAdjustmentApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/merchants/{slug}/members/{memberId:guid}/adjustments", AdjustAsync)
-            .WithTags("Membres").WithSummary("Ajustement manuel du solde (motif obligatoire)");
+            .WithTags("Membres").WithSummary("Ajustement manuel du solde (motif obligatoire), avec Idempotency-Key");
         return app;
     }
 
@@ -47,7 +47,7 @@ public static class Adjust
             return denied;
         }
 
-        var (body, _, bodyRefusal) = await CompatResults.ReadObjectAsync(request, ct);
+        var (body, raw, bodyRefusal) = await CompatResults.ReadObjectAsync(request, ct);
         if (bodyRefusal is not null)
         {
             return CompatResults.Problem(bodyRefusal);
@@ -66,10 +66,8 @@ public static class Adjust
         }
 
         var command = new AdjustPoints(Guid.CreateVersion7(), delta, reason);
-        var (member, _, refusal) = await MemberWriter.ExecuteAsync(store, identity.MerchantId, memberId,
-            m => Decide(m, command, DateTimeOffset.UtcNow), ct);
-        return refusal is not null
-            ? CompatResults.Problem(refusal)
-            : Results.Json(new { operationId = command.OperationId, memberId, points = member!.Points });
+        return await Idempotency.ExecuteAsync(request, store, identity.MerchantId, memberId, $"v1-adjustment:{memberId}", raw,
+            (_, m, _) => Task.FromResult<(object?, Refusal?)>(Decide(m, command, DateTimeOffset.UtcNow)),
+            (after, _) => new { operationId = command.OperationId, memberId, points = after.Points }, ct);
     }
 }

@@ -1,6 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Fidpass.Loyalty.Crediting;
+using Fidpass.Loyalty.Members;
+using Marten;
 
 namespace Fidpass.Loyalty.Http;
 
@@ -43,4 +46,57 @@ public static class Idempotency
 
     public static IResult Replay(IdempotencyRecord record) =>
         Results.Text(record.Body, "application/json; charset=utf-8", Encoding.UTF8, record.Status);
+
+    /// <summary>
+    /// A balance-changing v1 route (adjustment, redemption, reversal) run through <see cref="MemberWriter"/>
+    /// honouring <c>Idempotency-Key</c> as the scan does: the first 200 answer is stored with the event,
+    /// the same key and body replay it, another body with the key is refused. <paramref name="route"/>
+    /// names the route and its target, so a key is bound to one operation on one member.
+    /// </summary>
+    public static async Task<IResult> ExecuteAsync(
+        HttpRequest request, IDocumentStore store, Guid merchantId, Guid memberId, string route, string rawBody,
+        Func<IDocumentSession, Member, CancellationToken, Task<(object? Event, Refusal? Refusal)>> decide,
+        Func<Member, object, object> render, CancellationToken ct, bool allowErased = false)
+    {
+        var (key, keyRefusal) = Read(request);
+        if (keyRefusal is not null)
+        {
+            return CompatResults.Problem(keyRefusal);
+        }
+
+        var recordId = key is null ? null : DocumentId(merchantId, key);
+        var hash = Hash(route, rawBody);
+        IdempotencyRecord? stored = null;
+        string? body = null;
+        var (_, _, refusal) = await MemberWriter.ExecuteAsync(store, merchantId, memberId, async (session, member, token) =>
+        {
+            // Read in the writer's transaction: a concurrent first use of the key makes this one retry and replay it.
+            if (recordId is not null && await session.LoadAsync<IdempotencyRecord>(recordId, token) is { } first)
+            {
+                stored = first;
+                return (null, null);
+            }
+
+            var (decided, refused) = await decide(session, member, token);
+            if (decided is not null)
+            {
+                body = JsonSerializer.Serialize(render(MemberWriter.Apply(member, decided), decided), JsonSerializerOptions.Web);
+                if (recordId is not null)
+                {
+                    session.Insert(new IdempotencyRecord(recordId, hash, StatusCodes.Status200OK, body, DateTimeOffset.UtcNow, member.Id));
+                }
+            }
+
+            return (decided, refused);
+        }, ct, allowErased);
+
+        if (stored is not null)
+        {
+            return stored.RequestHash == hash ? Replay(stored) : CompatResults.Problem(KeyReused);
+        }
+
+        return refusal is not null || body is null
+            ? CompatResults.Problem(refusal ?? MemberWriter.NotFound)
+            : Results.Text(body, "application/json; charset=utf-8", Encoding.UTF8, StatusCodes.Status200OK);
+    }
 }

@@ -9,7 +9,7 @@ using PointsSource = Fidpass.Contracts.Loyalty.PointsSource;
 namespace Fidpass.Loyalty.Overview;
 
 /// <summary>
-/// The merchant's day at a glance (web space « Aujourd'hui »): points credited, payments collected
+/// The merchant's day at a glance (web space « Aujourd'hui »): points credited (net of reversals), payments collected
 /// by card and by cash, refunds. A "day" is the merchant's calendar day in France (Europe/Paris),
 /// as for the daily cap. Each credit, payment and refund record carries an indexed key
 /// <c>merchant:day</c> written with it, so a day is one indexed lookup per kind, not a scan of the ledger.
@@ -34,25 +34,31 @@ public static class DayTotals
     public sealed record Tally(long Count, long AmountCents);
 
     public sealed record Summary(
-        string Day, long PointsCredited, long Credits, long CreditsFromPayments, Tally Card, Tally Cash, Tally Payments, Tally Refunds);
+        string Day, long PointsCredited, long Credits, long CreditsFromPayments, Tally Card, Tally Cash, Tally Payments, Tally Refunds, long PointsReversed = 0);
 
-    /// <summary>Pure: the day's figures from its records. Only euro payments are summed (amounts are minor units of one currency).</summary>
+    /// <summary>
+    /// Pure: the day's figures from its records. Credits count what still stands: the points of the
+    /// day's credits minus what reversals (a cancellation at the till, a refund) took back since, and
+    /// only the credits with points left. Only euro payments are summed (amounts are minor units of one currency).
+    /// </summary>
     public static Summary Summarise(DateOnly day, IEnumerable<OperationRecord> credits, IEnumerable<PaymentRecord> payments, IEnumerable<RefundRecord> refunds)
     {
-        var creditList = credits.ToList();
+        var all = credits.ToList();
+        var creditList = all.Where(c => c.Points > c.ReversedPoints).ToList();
         var euros = payments.Where(p => string.Equals(p.Currency, Currency, StringComparison.OrdinalIgnoreCase)).ToList();
         var card = Sum(euros.Where(p => p.Method == PaymentRecord.Card).Select(p => p.AmountCents));
         var cash = Sum(euros.Where(p => p.Method == PaymentRecord.Cash).Select(p => p.AmountCents));
         var refunded = Sum(refunds.Where(r => string.Equals(r.Currency, Currency, StringComparison.OrdinalIgnoreCase)).Select(r => r.AmountCents));
         return new Summary(
             day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            creditList.Sum(c => c.Points),
+            creditList.Sum(c => c.Points - c.ReversedPoints),
             creditList.Count,
             creditList.Count(c => c.Source == PointsSource.Payment),
             card,
             cash,
             new Tally(card.Count + cash.Count, card.AmountCents + cash.AmountCents),
-            refunded);
+            refunded,
+            all.Sum(c => c.ReversedPoints));
     }
 
     private static Tally Sum(IEnumerable<long> amounts)
@@ -87,7 +93,7 @@ public static class DayTotals
             day = summary.Day,
             timeZone = "Europe/Paris",
             currency = Currency,
-            points = new { credited = summary.PointsCredited, credits = summary.Credits, creditsFromPayments = summary.CreditsFromPayments },
+            points = new { credited = summary.PointsCredited, credits = summary.Credits, creditsFromPayments = summary.CreditsFromPayments, reversed = summary.PointsReversed },
             payments = new
             {
                 count = summary.Payments.Count,

@@ -6,6 +6,7 @@ using Fidpass.Loyalty.Programs;
 using Fidpass.Loyalty.Reversals;
 using Fidpass.ServiceDefaults;
 using Marten;
+using JasperFx.Events;
 using MassTransit;
 
 namespace Fidpass.Loyalty.Payments;
@@ -37,7 +38,9 @@ public sealed class PaymentCollectedConsumer(IDocumentStore store) : IConsumer<P
             var attachedFetch = message.MemberId is { } attached ? batch.Events.FetchForWriting<Member>(attached) : null;
             await batch.Execute(ct);
 
-            if (await recordLoad is not null)
+            // A record awaiting collection holds refunds seen before this payment: they apply below.
+            var earlierRecord = await recordLoad;
+            if (earlierRecord is { RefundsBeforeCollection: null })
             {
                 RecordOutcome(message, PaymentMetrics.Duplicate);
                 return;
@@ -61,6 +64,7 @@ public sealed class PaymentCollectedConsumer(IDocumentStore store) : IConsumer<P
             var member = stream?.Aggregate is { Erased: false } found && found.MerchantId == message.MerchantId ? found : null;
             var eligible = PaymentRules.Earns(message);
             var earned = eligible ? PaymentRules.Earn(program, basket) : null;
+            OperationRecord? creditRecord = null;
             var outcome = member is null ? PaymentMetrics.UnknownMember
                 : !eligible ? PaymentMetrics.NotEligible
                 : earned is null ? PaymentMetrics.BelowMinimum
@@ -74,7 +78,8 @@ public sealed class PaymentCollectedConsumer(IDocumentStore store) : IConsumer<P
                 {
                     outcome = PaymentMetrics.Credited;
                     stream!.AppendOne(credited);
-                    session.Insert(OperationRecord.For(credited));
+                    creditRecord = OperationRecord.For(credited);
+                    member = member.Apply(credited);
                     record = record with { OperationId = operationId, CreditedMemberId = member.Id };
                     if (basket.CreditedCents == 0 && basketId is not null)
                     {
@@ -91,7 +96,30 @@ public sealed class PaymentCollectedConsumer(IDocumentStore store) : IConsumer<P
                 }
             }
 
-            session.Insert(record);
+            if (earlierRecord is null)
+            {
+                session.Insert(record);
+            }
+            else
+            {
+                // Replaces the record awaiting collection, guarded by its version: a refund arriving now retries and finds it collected.
+                session.Store(record);
+                var refunds = await session.LoadManyAsync<RefundRecord>(ct, earlierRecord.RefundsBeforeCollection!);
+                foreach (var refund in refunds.OrderBy(r => r.At).ThenBy(r => r.RefundId, StringComparer.Ordinal))
+                {
+                    session.Store(refund with { Method = record.Method });
+                    if (member is not null && creditRecord is not null)
+                    {
+                        (member, creditRecord) = Refunds.Apply(stream!, member, creditRecord, refund.RefundId, refund.AmountCents);
+                    }
+                }
+            }
+
+            if (creditRecord is not null)
+            {
+                session.Insert(creditRecord);
+            }
+
             if (basketId is not null)
             {
                 if (existingBasket is null)
@@ -131,8 +159,10 @@ public sealed class PaymentCollectedConsumer(IDocumentStore store) : IConsumer<P
 
 /// <summary>
 /// A refund takes back points in proportion to the refunded amount, once per RefundId, never more
-/// than the credit in total. A refund of a payment not seen yet is retried (then parked in the
-/// error queue, never dropped) rather than guessed.
+/// than the credit in total. A refund of a payment not collected yet (its success is late, e.g. Stripe
+/// reads failing while the card was presented and refunded) is kept on a record awaiting the
+/// collection, which applies it in the collection's transaction: any order of the facts of a
+/// payment ends in the same balance.
 /// </summary>
 public sealed class PaymentRefundedConsumer(IDocumentStore store) : IConsumer<PaymentRefunded>
 {
@@ -149,24 +179,31 @@ public sealed class PaymentRefundedConsumer(IDocumentStore store) : IConsumer<Pa
                 return;
             }
 
-            var payment = await session.LoadAsync<PaymentRecord>(PaymentRecord.DocumentId(message.MerchantId, message.PaymentId), ct)
-                ?? throw new InvalidOperationException($"Refund {message.RefundId} names payment {message.PaymentId}, not collected yet.");
-
+            var paymentId = PaymentRecord.DocumentId(message.MerchantId, message.PaymentId);
+            var payment = await session.LoadAsync<PaymentRecord>(paymentId, ct);
             session.Insert(new RefundRecord(refundId, message.RefundId, message.PaymentId, message.Amount, message.OccurredAt,
-                message.MerchantId, payment.Method, message.Currency.ToLowerInvariant(), Overview.DayTotals.Key(message.MerchantId, message.OccurredAt)));
-            if (payment is { OperationId: { } operationId, CreditedMemberId: { } memberId })
+                message.MerchantId, payment?.Method, message.Currency.ToLowerInvariant(), Overview.DayTotals.Key(message.MerchantId, message.OccurredAt)));
+            if (payment is null || payment.RefundsBeforeCollection is not null)
+            {
+                // Inserted or stored with its version checked, so the collection and this refund never miss each other.
+                var awaiting = payment ?? PaymentRecord.AwaitingCollection(paymentId, message.PaymentId, message.MerchantId, message.OccurredAt);
+                awaiting = awaiting with { RefundsBeforeCollection = [.. awaiting.RefundsBeforeCollection ?? [], refundId] };
+                if (payment is null)
+                {
+                    session.Insert(awaiting);
+                }
+                else
+                {
+                    session.Store(awaiting);
+                }
+            }
+            else if (payment is { OperationId: { } operationId, CreditedMemberId: { } memberId })
             {
                 var stream = await session.Events.FetchForWriting<Member>(memberId, ct);
                 var credit = await session.LoadAsync<OperationRecord>(operationId, ct);
                 if (stream.Aggregate is { } member && credit is not null)
                 {
-                    var command = new ReverseCredit(Uuid.ForRefund(message.RefundId), operationId, Math.Max(0, message.Amount), message.RefundId);
-                    var (reversed, _) = Reverse.Decide(member, credit, command, DateTimeOffset.UtcNow);
-                    if (reversed is not null)
-                    {
-                        stream.AppendOne(reversed);
-                        session.Store(credit.Apply(reversed));
-                    }
+                    session.Store(Refunds.Apply(stream, member, credit, message.RefundId, message.Amount).Credit);
                 }
             }
 
@@ -181,5 +218,22 @@ public sealed class PaymentRefundedConsumer(IDocumentStore store) : IConsumer<Pa
                 await Conflicts.BackOffAsync(attempt, ct);
             }
         }
+    }
+}
+
+public static class Refunds
+{
+    /// <summary>Appends the reversal a refund causes, if any; returns the member and the credit after it.</summary>
+    public static (Member Member, OperationRecord Credit) Apply(IEventStream<Member> stream, Member member, OperationRecord credit, string refundId, long amountCents)
+    {
+        var command = new ReverseCredit(Uuid.ForRefund(refundId), credit.Id, Math.Max(0, amountCents), refundId);
+        var (reversed, _) = Reverse.Decide(member, credit, command, DateTimeOffset.UtcNow);
+        if (reversed is null)
+        {
+            return (member, credit);
+        }
+
+        stream.AppendOne(reversed);
+        return (member.Apply(reversed), credit.Apply(reversed));
     }
 }

@@ -7,16 +7,24 @@ namespace Fidpass.Loyalty.Payments;
 /// (merchant + PaymentId) is the deduplication key, so redelivery, duplicates and restarts never
 /// credit twice. Also how a refund finds the operation to reverse, and what the day's totals sum
 /// (<see cref="MerchantDay"/>: merchant + Paris day, indexed; absent on records older than it).
+/// Optimistic concurrency orders a collection and the refunds that came before it.
 /// </summary>
 public sealed record PaymentRecord(
     string Id, string PaymentId, Guid MerchantId, long AmountCents, Guid? MemberId, string? BasketId,
     Guid? OperationId, Guid? CreditedMemberId, DateTimeOffset At,
-    string? Method = null, string? Currency = null, string? MerchantDay = null)
+    string? Method = null, string? Currency = null, string? MerchantDay = null, IReadOnlyList<string>? RefundsBeforeCollection = null)
 {
     public const string Card = "card";
     public const string Cash = "cash";
 
     public static string DocumentId(Guid merchantId, string paymentId) => $"{merchantId:N}:{paymentId}";
+
+    /// <summary>
+    /// Stands for a payment whose refunds came before its collection; <see cref="RefundsBeforeCollection"/>
+    /// lists them (refund document ids). No day, so the day's totals do not count it as a payment.
+    /// </summary>
+    public static PaymentRecord AwaitingCollection(string id, string paymentId, Guid merchantId, DateTimeOffset at) =>
+        new(id, paymentId, merchantId, 0, null, null, null, null, at, RefundsBeforeCollection: []);
 
     public static string MethodName(Fidpass.Contracts.Payments.PaymentMethod method) =>
         method == Fidpass.Contracts.Payments.PaymentMethod.Cash ? Cash : Card;

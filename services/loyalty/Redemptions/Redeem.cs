@@ -36,7 +36,7 @@ public static class Redeem
     public static IEndpointRouteBuilder MapRedemptionApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/merchants/{slug}/members/{memberId:guid}/redemptions", RedeemAsync)
-            .WithTags("Membres").WithSummary("Échanger des points contre une récompense");
+            .WithTags("Membres").WithSummary("Échanger des points contre une récompense, avec Idempotency-Key");
         return app;
     }
 
@@ -47,7 +47,7 @@ public static class Redeem
             return denied;
         }
 
-        var (body, _, bodyRefusal) = await CompatResults.ReadObjectAsync(request, ct);
+        var (body, raw, bodyRefusal) = await CompatResults.ReadObjectAsync(request, ct);
         if (bodyRefusal is not null)
         {
             return CompatResults.Problem(bodyRefusal);
@@ -61,10 +61,8 @@ public static class Redeem
 
         var name = body.TryGetProperty("rewardName", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : "";
         var command = new RedeemReward(Guid.CreateVersion7(), name, points);
-        var (member, _, refusal) = await MemberWriter.ExecuteAsync(store, identity.MerchantId, memberId,
-            m => Decide(m, command, DateTimeOffset.UtcNow), ct);
-        return refusal is not null
-            ? CompatResults.Problem(refusal)
-            : Results.Json(new { operationId = command.OperationId, memberId, points = member!.Points });
+        return await Idempotency.ExecuteAsync(request, store, identity.MerchantId, memberId, $"v1-redemption:{memberId}", raw,
+            (_, m, _) => Task.FromResult<(object?, Refusal?)>(Decide(m, command, DateTimeOffset.UtcNow)),
+            (after, _) => new { operationId = command.OperationId, memberId, points = after.Points }, ct);
     }
 }

@@ -57,7 +57,7 @@ public static class Reverse
     {
         app.MapPost("/api/v1/merchants/{slug}/operations/{operationId}/reversal", ReverseAsync)
             .WithTags("Opérations")
-            .WithSummary("Annuler les points d'une opération (identifiant d'opération ou de paiement)");
+            .WithSummary("Annuler les points d'une opération (identifiant d'opération ou de paiement), avec Idempotency-Key");
         return app;
     }
 
@@ -91,7 +91,8 @@ public static class Reverse
         }
 
         var command = new ReverseCredit(Guid.CreateVersion7(), creditId, null, null);
-        var (after, reversed, refusal) = await MemberWriter.ExecuteAsync(store, identity.MerchantId, memberId.Value, async (session, member, token) =>
+        // The route takes no body: the key is bound to the credit it reverses.
+        return await Idempotency.ExecuteAsync(request, store, identity.MerchantId, memberId.Value, $"v1-reversal:{creditId}", "", async (session, member, token) =>
         {
             // Read in the writer's transaction, so a retry after losing a race sees the other reversal.
             var credit = await session.LoadAsync<OperationRecord>(creditId, token);
@@ -102,13 +103,10 @@ public static class Reverse
             }
 
             return (decided, refused);
-        }, ct, allowErased: true);
-        if (refusal is not null)
+        }, (after, reversed) =>
         {
-            return CompatResults.Problem(refusal);
-        }
-
-        var e = (CreditReversed)reversed!;
-        return Results.Json(new { operationId = e.OperationId, reversedOperationId = e.ReversedOperationId, memberId = e.MemberId, pointsReversed = e.Points, points = after!.Points });
+            var e = (CreditReversed)reversed;
+            return new { operationId = e.OperationId, reversedOperationId = e.ReversedOperationId, memberId = e.MemberId, pointsReversed = e.Points, points = after.Points };
+        }, ct, allowErased: true);
     }
 }

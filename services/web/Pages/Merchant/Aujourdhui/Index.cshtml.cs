@@ -13,6 +13,7 @@ public sealed class AujourdhuiModel(GatewayClient gateway) : PageModel
     public long PointsCredited { get; private set; }
     public long Credits { get; private set; }
     public long CreditsFromPayments { get; private set; }
+    public long PointsReversed { get; private set; }
     public Tally Card { get; private set; } = new(0, 0);
     public Tally Cash { get; private set; } = new(0, 0);
     public Tally Payments { get; private set; } = new(0, 0);
@@ -37,6 +38,7 @@ public sealed class AujourdhuiModel(GatewayClient gateway) : PageModel
         PointsCredited = points.Number("credited");
         Credits = points.Number("credits");
         CreditsFromPayments = points.Number("creditsFromPayments");
+        PointsReversed = points.TryGetProperty("reversed", out _) ? points.Number("reversed") : 0;
         var payments = body.GetProperty("payments");
         Payments = new Tally(payments.Number("count"), payments.Number("amountCents"));
         Card = new Tally(payments.GetProperty("card").Number("count"), payments.GetProperty("card").Number("amountCents"));

@@ -118,7 +118,8 @@ public sealed class CaisseModel(GatewayClient gateway, IStringLocalizer<Strings>
             return Page();
         }
 
-        var result = await gateway.PostAsync(gateway.Merchant($"operations/{operation}/reversal"), new { }, ct);
+        // Undoing one credit is one act: a re-posted form replays the first answer instead of failing.
+        var result = await gateway.PostAsync(gateway.Merchant($"operations/{operation}/reversal"), new { }, ct, idempotencyKey: $"web-undo-{operation:N}");
         if (!result.Ok)
         {
             Error = result.Message;

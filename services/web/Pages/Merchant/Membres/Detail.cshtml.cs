@@ -8,11 +8,18 @@ namespace Fidpass.Web.Pages.Merchant.Membres;
 
 public sealed record HistoryRow(DateTimeOffset At, string Type, string Summary);
 
-/// <summary>One member: balance, full history (every event of the member's stream), manual adjustment with a mandatory reason.</summary>
+/// <summary>
+/// One member: balance, full history (every event of the member's stream), manual adjustment with a
+/// mandatory reason. The form carries its own idempotency key and a success redirects to the page
+/// (post/redirect/get): a double click, a re-posted form or a reload never adjusts twice.
+/// </summary>
 public sealed class MembreModel(GatewayClient gateway, IStringLocalizer<Strings> t) : PageModel
 {
+    private const string AdjustedEntry = "member-adjusted";
+
     [BindProperty] public string? Delta { get; set; }
     [BindProperty] public string? Reason { get; set; }
+    [BindProperty] public string? Attempt { get; set; }
 
     public MemberRow? Member { get; private set; }
     public IReadOnlyList<HistoryRow> History { get; private set; } = [];
@@ -21,8 +28,12 @@ public sealed class MembreModel(GatewayClient gateway, IStringLocalizer<Strings>
     public string? Error { get; private set; }
     public bool Adjusted { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(Guid memberId, CancellationToken ct) =>
-        await LoadAsync(memberId, ct) ? Page() : NotFound();
+    public async Task<IActionResult> OnGetAsync(Guid memberId, CancellationToken ct)
+    {
+        Attempt = Guid.NewGuid().ToString("N");
+        Adjusted = TempData[AdjustedEntry] is true;
+        return await LoadAsync(memberId, ct) ? Page() : NotFound();
+    }
 
     public async Task<IActionResult> OnPostAsync(Guid memberId, CancellationToken ct)
     {
@@ -40,11 +51,13 @@ public sealed class MembreModel(GatewayClient gateway, IStringLocalizer<Strings>
 
         if (DeltaError is null && ReasonError is null)
         {
-            var result = await gateway.PostAsync(gateway.Merchant($"members/{memberId}/adjustments"), new { points = delta, reason }, ct);
+            Attempt ??= Guid.NewGuid().ToString("N");
+            var result = await gateway.PostAsync(gateway.Merchant($"members/{memberId}/adjustments"), new { points = delta, reason }, ct,
+                idempotencyKey: $"web-adjustment-{Attempt}");
             if (result.Ok)
             {
-                Adjusted = true;
-                (Delta, Reason) = (null, null);
+                TempData[AdjustedEntry] = true;
+                return RedirectToPage(new { memberId });
             }
             else if (result.Code is "insufficient_points" or "invalid_points")
             {
@@ -60,11 +73,7 @@ public sealed class MembreModel(GatewayClient gateway, IStringLocalizer<Strings>
             }
         }
 
-        if (!Adjusted)
-        {
-            Response.StatusCode = StatusCodes.Status400BadRequest;
-        }
-
+        Response.StatusCode = StatusCodes.Status400BadRequest;
         return await LoadAsync(memberId, ct) ? Page() : NotFound();
     }
 
