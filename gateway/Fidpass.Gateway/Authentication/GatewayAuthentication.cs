@@ -106,8 +106,8 @@ public sealed class GatewayAuthentication(RequestDelegate next, CredentialIntros
     }
 
     /// <summary>
-    /// The credential, from <c>X-Dashboard-Token</c>, <c>Authorization: Bearer</c> or <c>?token=</c>
-    /// (in that order). A repeated header or query parameter is ambiguous: 401, never a guess.
+    /// The credential, from <c>X-Dashboard-Token</c>, <c>Authorization: Bearer</c> or, on the
+    /// compatibility routes only, <c>?token=</c> (in that order). A repeated header or query parameter is ambiguous: 401, never a guess.
     /// Cached on the request because the rate limiter partitions by it first.
     /// </summary>
     public static Presented Read(HttpContext context)
@@ -132,7 +132,9 @@ public sealed class GatewayAuthentication(RequestDelegate next, CredentialIntros
             }
         }
 
-        if (presented.Secret is null && !presented.Ambiguous)
+        // Only the historical routes take ?token= (installed tills send it there); on v1 a secret in a URL ends up in
+        // proxies' and browsers' histories, so it is not a credential (still stripped before forwarding).
+        if (presented.Secret is null && !presented.Ambiguous && RouteRules.For(context) is { Compat: true })
         {
             presented = FromValues(request.Query[TokenQuery]);
         }
