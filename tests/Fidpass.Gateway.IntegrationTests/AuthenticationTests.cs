@@ -481,7 +481,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
     [Fact]
     public async Task The_gateway_serves_the_aggregated_reference_offline()
     {
-        var document = JsonDocument.Parse(await Client.GetStringAsync(new Uri("/openapi/merchant-token.json", UriKind.Relative), Ct)).RootElement;
+        var document = JsonDocument.Parse(await Client.GetStringAsync(new Uri("/docs/merchant-token.json", UriKind.Relative), Ct)).RootElement;
         var paths = document.GetProperty("paths");
         Assert.Equal("Créer une clé d'intégration",
             paths.GetProperty("/api/v1/merchants/{slug}/integration-keys").GetProperty("post").GetProperty("summary").GetString());
@@ -489,10 +489,10 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
         Assert.DoesNotContain(paths.EnumerateObject(), p => p.Name.StartsWith("/internal", StringComparison.Ordinal) || p.Name.StartsWith("/dev", StringComparison.Ordinal));
 
         var page = await Client.GetStringAsync(new Uri("/docs", UriKind.Relative), Ct);
-        Assert.Contains("/openapi/${service}.json", page, StringComparison.Ordinal);
+        Assert.Contains("/docs/${service}.json", page, StringComparison.Ordinal);
         Assert.Contains("\"merchant-token\"", page, StringComparison.Ordinal);
         Assert.DoesNotContain("https://", page, StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync(new Uri("/openapi/nope.json", UriKind.Relative), Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync(new Uri("/docs/nope.json", UriKind.Relative), Ct)).StatusCode);
     }
 
     [Fact]
