@@ -80,7 +80,7 @@ public sealed class SessionSecurityTests(WebFixture fixture)
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Toutes vos sessions sont fermées");
         await Fidpass.Testing.Eventually.True(async () =>
         {
-            await phone.GotoAsync($"{fixture.Web}caisse");
+            await phone.GotoAsync($"{fixture.Web}integration");
             return phone.Url.StartsWith($"{fixture.Web}?", StringComparison.Ordinal);
         }, TimeSpan.FromSeconds(10), "the phone's session ended");
 

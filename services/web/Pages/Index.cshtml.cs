@@ -33,7 +33,7 @@ public sealed class IndexModel(GatewayClient gateway, ILogger<IndexModel> logger
         Response.Headers.CacheControl = "no-store";
         if (Request.Query.ContainsKey("token"))
         {
-            return await SignInAsync(token, ct);
+            return Request.Query["token"].Count == 1 ? await SignInAsync(token, ct) : Redirect("/?lien=invalide");
         }
 
         if (User.Identity?.IsAuthenticated == true)
@@ -67,7 +67,7 @@ public sealed class IndexModel(GatewayClient gateway, ILogger<IndexModel> logger
 
     private async Task<IActionResult> SignInAsync(string? token, CancellationToken ct)
     {
-        if (Request.Query["token"].Count != 1 || string.IsNullOrWhiteSpace(token) || token.Length > MaxTokenLength)
+        if (string.IsNullOrWhiteSpace(token) || token.Length > MaxTokenLength)
         {
             return Redirect("/?lien=invalide");
         }
