@@ -25,6 +25,7 @@ builder.Services.AddHttpClient(CredentialIntrospector.HttpClientName, (services,
         http.Timeout = TimeSpan.FromSeconds(5);
     });
 builder.Services.AddHttpClient(ApiDocs.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(5));
+builder.Services.AddTrustedProxies(builder.Configuration);
 builder.Services.AddGatewayRateLimits(builder.Configuration);
 builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
     .WithOrigins(builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [])
@@ -33,6 +34,8 @@ builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
     .WithExposedHeaders("Retry-After")));
 
 var app = builder.Build();
+
+app.UseForwardedHeaders();
 
 if (!app.Environment.IsDevelopment())
 {

@@ -19,4 +19,11 @@ internal static class HealthReportWriter
         };
         return context.Response.WriteAsync(JsonSerializer.Serialize(body));
     }
+
+    /// <summary>The status alone, for a public port: which dependency is down is for operators.</summary>
+    public static Task WriteStatusAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new { status = report.Status.ToString() }));
+    }
 }

@@ -15,7 +15,7 @@ builder.AddFidpassMarten("merchant_token", opts =>
     {
         opts.Projections.Snapshot<Merchant>(SnapshotLifecycle.Inline);
         opts.Schema.For<Merchant>().UniqueIndex(m => m.Slug);
-        opts.Schema.For<Credential>().Index(c => c.CredentialId);
+        opts.Schema.For<Credential>().Index(c => c.CredentialId).Index(c => c.MerchantId);
         opts.Events.AddEventTypes([.. MerchantRelay.RelayedEvents, typeof(IntegrationKeyIssued), typeof(SessionOpened)]);
     })
     .AddSubscriptionWithServices<MerchantRelay>(ServiceLifetime.Singleton, o =>
@@ -27,7 +27,7 @@ builder.AddFidpassMarten("merchant_token", opts =>
     });
 builder.AddFidpassMessaging("merchant_token");
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddMail(builder.Configuration);
+builder.AddMail();
 
 var app = builder.Build();
 

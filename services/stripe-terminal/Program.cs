@@ -41,7 +41,7 @@ if (builder.Configuration["Stripe:Follower"] is not "Disabled")
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapTerminalGroup().MapReadersApi().MapReaderDisplayApi().MapPaymentsApi();
+app.MapTerminalGroup().MapStripeAccountApi().MapReadersApi().MapReaderDisplayApi().MapPaymentsApi();
 app.MapStripeWebhooks();
 
 app.Run();

@@ -10,8 +10,9 @@ builder.AddWebSpace();
 
 var app = builder.Build();
 
-app.UseWebSpace();
+// Defaults first: their exception handler must be outside the web space's own (error page, ended session → sign-in page).
 app.MapDefaultEndpoints();
+app.UseWebSpace();
 app.MapRazorPages();
 app.MapCardManifest();
 app.MapMembersExport();

@@ -75,6 +75,7 @@ public static class WebSpace
 
         app.UseExceptionHandler("/erreur");
         app.UseStatusCodePagesWithReExecute("/erreur", "?code={0}");
+        var contentSecurityPolicy = ContentSecurityPolicy(app.Configuration);
         app.Use(async (context, next) =>
         {
             var headers = context.Response.Headers;
@@ -83,6 +84,18 @@ public static class WebSpace
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
             headers["Permissions-Policy"] = "camera=(self), microphone=(), geolocation=()";
+            headers.ContentSecurityPolicy = contentSecurityPolicy;
+            context.Response.OnStarting(static state =>
+            {
+                // Pages and exports show member data: never kept by a browser or a shared cache (static files keep theirs).
+                var http = (HttpContext)state;
+                if (http.GetEndpoint() is not null && !http.Response.Headers.ContainsKey("Cache-Control"))
+                {
+                    http.Response.Headers.CacheControl = "no-store";
+                }
+
+                return Task.CompletedTask;
+            }, context);
             await next(context);
         });
         var french = new CultureInfo("fr-FR");
@@ -98,4 +111,14 @@ public static class WebSpace
         app.UseAuthorization();
         return app;
     }
+
+    /// <summary>
+    /// Scripts and everything else from this origin only (no inline script: pages load <c>/js/*.js</c>);
+    /// inline style attributes allowed; the browser may call the gateway (public enrolment, live card
+    /// balance); camera frames and the scanner's worker use <c>blob:</c>.
+    /// </summary>
+    public static string ContentSecurityPolicy(IConfiguration configuration) =>
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        + $"worker-src 'self' blob:; connect-src 'self' {GatewayClient.PublicAddress(configuration)}; manifest-src 'self'; "
+        + "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 }

@@ -85,14 +85,19 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task Dashboard_token_works_in_header_query_and_bearer_and_nothing_else_gets_in()
+    public async Task Dashboard_token_works_in_header_and_bearer_and_nothing_else_gets_in()
     {
         var merchant = await fixture.CreateMerchantAsync();
 
-        foreach (var place in new[] { "header", "query", "bearer" })
+        foreach (var place in new[] { "header", "bearer" })
         {
             Assert.Equal(HttpStatusCode.OK, (await fixture.ListKeysAsync(merchant.Slug, merchant.DashboardToken, place)).StatusCode);
         }
+
+        // ?token= is for the historical compatibility routes only: on v1 a secret in the URL is no credential.
+        using var inQuery = await fixture.ListKeysAsync(merchant.Slug, merchant.DashboardToken, "query");
+        Assert.Equal(HttpStatusCode.Unauthorized, inQuery.StatusCode);
+        Assert.Equal("UNAUTHENTICATED", await GatewayFixture.CodeOf(inQuery));
 
         var forged = "fpd_" + new string('A', 43);
         foreach (var credential in new[] { null, "", forged, merchant.DashboardToken + "x", new string('z', 5000) })
@@ -415,7 +420,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
         Assert.DoesNotContain("fpd_", body, StringComparison.Ordinal);
         Assert.StartsWith("le-fournil-d-elise", JsonDocument.Parse(body).RootElement.GetProperty("slug").GetString(), StringComparison.Ordinal);
 
-        // The development mailbox is on merchant-token only: the gateway never routes /dev outside Development.
+        // The development mailbox is on merchant-token only: the gateway never routes /dev.
         Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync(new Uri("/dev/mailbox.json", UriKind.Relative), Ct)).StatusCode);
         using var direct = new HttpClient { BaseAddress = fixture.MerchantToken.Address };
         var mails = await direct.GetFromJsonAsync<JsonElement>("/dev/mailbox.json", Ct);
@@ -476,7 +481,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
     [Fact]
     public async Task The_gateway_serves_the_aggregated_reference_offline()
     {
-        var document = JsonDocument.Parse(await Client.GetStringAsync(new Uri("/openapi/merchant-token.json", UriKind.Relative), Ct)).RootElement;
+        var document = JsonDocument.Parse(await Client.GetStringAsync(new Uri("/docs/merchant-token.json", UriKind.Relative), Ct)).RootElement;
         var paths = document.GetProperty("paths");
         Assert.Equal("Créer une clé d'intégration",
             paths.GetProperty("/api/v1/merchants/{slug}/integration-keys").GetProperty("post").GetProperty("summary").GetString());
@@ -484,10 +489,10 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
         Assert.DoesNotContain(paths.EnumerateObject(), p => p.Name.StartsWith("/internal", StringComparison.Ordinal) || p.Name.StartsWith("/dev", StringComparison.Ordinal));
 
         var page = await Client.GetStringAsync(new Uri("/docs", UriKind.Relative), Ct);
-        Assert.Contains("/openapi/${service}.json", page, StringComparison.Ordinal);
+        Assert.Contains("/docs/${service}.json", page, StringComparison.Ordinal);
         Assert.Contains("\"merchant-token\"", page, StringComparison.Ordinal);
         Assert.DoesNotContain("https://", page, StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync(new Uri("/openapi/nope.json", UriKind.Relative), Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync(new Uri("/docs/nope.json", UriKind.Relative), Ct)).StatusCode);
     }
 
     [Fact]

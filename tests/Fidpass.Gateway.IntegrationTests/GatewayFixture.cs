@@ -17,7 +17,23 @@ namespace Fidpass.Gateway.IntegrationTests;
 public sealed class KestrelHost<TMarker>(CapturedLogs logs) : ServiceHost<TMarker>
     where TMarker : class
 {
+    private int? _managementPort;
+
     public Uri Address { get; private set; } = null!;
+
+    /// <summary>The second port <c>Management:Port</c> names, when <see cref="WithManagementPort"/> asked for one.</summary>
+    public Uri? ManagementAddress => _managementPort is { } port ? new Uri($"http://127.0.0.1:{port}/") : null;
+
+    /// <summary>Listen on a second, free port too, and name it <c>Management:Port</c>.</summary>
+    public KestrelHost<TMarker> WithManagementPort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        _managementPort = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        With("Management:Port", _managementPort.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return this;
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -27,9 +43,22 @@ public sealed class KestrelHost<TMarker>(CapturedLogs logs) : ServiceHost<TMarke
 
     public Uri Start()
     {
-        UseKestrel(0);
+        if (_managementPort is { } management)
+        {
+            UseKestrel(kestrel =>
+            {
+                kestrel.Listen(System.Net.IPAddress.Loopback, 0);
+                kestrel.Listen(System.Net.IPAddress.Loopback, management);
+            });
+        }
+        else
+        {
+            UseKestrel(0);
+        }
+
         StartServer();
-        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .First(a => _managementPort is not { } port || !a.EndsWith(":" + port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         Address = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
         return Address;
     }

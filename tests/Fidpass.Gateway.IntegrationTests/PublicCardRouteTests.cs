@@ -22,7 +22,8 @@ public sealed class PublicCardFixture : StrictPublicLimitFixture
 /// <summary>
 /// The member's card page reads its live balance from the browser through the gateway
 /// (<c>loyalty-v1-public-card</c>): no credential, nothing but what the card shows, never through
-/// another merchant's slug, and counted against the public per-IP limit like enrolment.
+/// another merchant's slug, and counted against its own public bucket per IP and per merchant
+/// (a customer refreshing cards never blocks enrolment).
 /// </summary>
 public sealed class PublicCardRouteTests(PublicCardFixture fixture) : IClassFixture<PublicCardFixture>
 {
@@ -34,7 +35,7 @@ public sealed class PublicCardRouteTests(PublicCardFixture fixture) : IClassFixt
         var other = await fixture.CreateMerchantAsync();
         var email = $"ada.{Guid.NewGuid():N}@example.fr";
 
-        // Public call 1 of 3: the customer enrols through the merchant's poster.
+        // The customer enrols through the merchant's poster (the enrolment bucket: 1 of 3).
         using var enrolled = await fixture.Client.PostAsJsonAsync($"/api/businesses/{shop.Slug}/members", new { name = "Ada Lovelace", email }, ct);
         Assert.Equal(HttpStatusCode.Created, enrolled.StatusCode);
         var memberId = (await enrolled.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("memberId").GetGuid();
@@ -47,7 +48,7 @@ public sealed class PublicCardRouteTests(PublicCardFixture fixture) : IClassFixt
         await Eventually.True(async () => (await direct.GetFromJsonAsync<JsonElement>($"/api/v1/merchants/{shop.Slug}/cards/{memberId}", ct))
             .GetProperty("merchant").GetProperty("name").GetString() is not null, what: "loyalty knows the merchant's name");
 
-        // 2 of 3: the card, without any credential.
+        // Card view 1 of 3 (the card bucket of this shop), without any credential.
         using var card = await fixture.Client.GetAsync(new Uri($"/api/v1/merchants/{shop.Slug}/cards/{memberId}", UriKind.Relative), ct);
         var body = await card.Content.ReadAsStringAsync(ct);
         Assert.True(card.StatusCode == HttpStatusCode.OK, $"{(int)card.StatusCode} {body}");
@@ -57,15 +58,27 @@ public sealed class PublicCardRouteTests(PublicCardFixture fixture) : IClassFixt
         Assert.DoesNotContain(email, body, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("Lovelace", body, StringComparison.Ordinal);
 
-        // 3 of 3: the same card through another merchant's slug is unknown there.
+        // The same card through another merchant's slug is unknown there (and counts in that shop's bucket).
         using var elsewhere = await fixture.Client.GetAsync(new Uri($"/api/v1/merchants/{other.Slug}/cards/{memberId}", UriKind.Relative), ct);
         Assert.Equal(HttpStatusCode.NotFound, elsewhere.StatusCode);
         Assert.Equal("member_not_found", await GatewayFixture.CodeOf(elsewhere));
 
-        // Then the client is limited, on this route as on the others.
+        // Views 2 and 3, then this client is limited on this shop's cards…
+        for (var i = 0; i < 2; i++)
+        {
+            using var again = await fixture.Client.GetAsync(new Uri($"/api/v1/merchants/{shop.Slug}/cards/{memberId}", UriKind.Relative), ct);
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        }
+
         using var limited = await fixture.Client.GetAsync(new Uri($"/api/v1/merchants/{shop.Slug}/cards/{memberId}", UriKind.Relative), ct);
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.Equal("rate_limited", await GatewayFixture.CodeOf(limited));
+
+        // …but reading cards never blocks enrolling (its own bucket), nor reading another shop's cards.
+        using var nextCustomer = await fixture.Client.PostAsJsonAsync($"/api/businesses/{shop.Slug}/members", new { name = "Grace Hopper", email = $"grace.{Guid.NewGuid():N}@example.fr" }, ct);
+        Assert.Equal(HttpStatusCode.Created, nextCustomer.StatusCode);
+        using var otherShop = await fixture.Client.GetAsync(new Uri($"/api/v1/merchants/{other.Slug}/cards/{memberId}", UriKind.Relative), ct);
+        Assert.Equal(HttpStatusCode.NotFound, otherShop.StatusCode);
 
         // The route only reads: nothing else is public under it.
         using var write = await fixture.Client.PutAsJsonAsync($"/api/v1/merchants/{shop.Slug}/cards/{memberId}", new { points = 1000 }, ct);

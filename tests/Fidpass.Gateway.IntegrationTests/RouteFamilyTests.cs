@@ -52,6 +52,9 @@ public sealed record RouteFamily(string Name, bool Compat, string? Scope, string
     /// <summary>A scope that is not this family's, so a key holding only it authenticates but may not pass.</summary>
     public string OtherScope => Scope == "lookup" ? "scan" : "lookup";
 
+    /// <summary>Where a credential is taken: <c>?token=</c> only on the historical compatibility routes.</summary>
+    public Place[] Places => Compat ? Enum.GetValues<Place>() : [Place.Header, Place.Bearer];
+
     public override string ToString() => Name;
 
     private static HttpRequestMessage Post(string path, object body) => new(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
@@ -75,10 +78,16 @@ public sealed class RouteFamilyTests(PaymentsFixture fixture) : IClassFixture<Pa
         var family = RouteFamily.All[name];
         var shop = await OpenShopAsync();
 
-        foreach (var place in Enum.GetValues<Place>())
+        foreach (var place in family.Places)
         {
             using var response = await SendAsync(family, shop, shop.Merchant.DashboardToken, place);
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{name}, token in {place}: {response.StatusCode} {await response.Content.ReadAsStringAsync(Ct)}");
+        }
+
+        if (!family.Compat)
+        {
+            using var inQuery = await SendAsync(family, shop, shop.Merchant.DashboardToken, Place.Query);
+            await AssertUnauthenticated(family, inQuery, $"{name}, token in the query of a v1 route");
         }
 
         var allowed = await fixture.IssueKeyAsync(shop.Merchant, family.Scope ?? "lookup");
@@ -170,7 +179,7 @@ public sealed class RouteFamilyTests(PaymentsFixture fixture) : IClassFixture<Pa
         var family = RouteFamily.All[name];
         var shop = await OpenShopAsync();
         var old = shop.Merchant.DashboardToken;
-        foreach (var place in new[] { Place.Header, Place.Query })
+        foreach (var place in new[] { Place.Header, family.Places[^1] })
         {
             using var before = await SendAsync(family, shop, old, place);
             Assert.Equal(HttpStatusCode.OK, before.StatusCode);
@@ -180,7 +189,7 @@ public sealed class RouteFamilyTests(PaymentsFixture fixture) : IClassFixture<Pa
         Assert.Equal(HttpStatusCode.OK, rotate.StatusCode);
         var fresh = fixture.Remember((await rotate.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("dashboardToken").GetString()!);
 
-        foreach (var place in new[] { Place.Header, Place.Query })
+        foreach (var place in new[] { Place.Header, family.Places[^1] })
         {
             var (delay, refused) = await UntilUnauthenticatedAsync(family, shop, old, place);
             Report($"{name}: old dashboard token in {place} refused after {delay.TotalMilliseconds:F0} ms");

@@ -231,7 +231,7 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
     public async Task A_merchant_on_a_connected_account_has_every_call_sent_with_its_Stripe_Account()
     {
         var merchant = await fixture.NewMerchantAsync();
-        using var account = await merchant.Http.PutAsJsonAsync(merchant.Route("stripe-account"), new { accountId = "acct_1FidpassCafe" }, Ct);
+        using var account = await merchant.Dashboard.PutAsJsonAsync(merchant.Route("stripe-account"), new { accountId = "acct_1FidpassCafe" }, Ct);
         Assert.Equal(HttpStatusCode.OK, account.StatusCode);
         var readerId = await merchant.RegisterReaderAsync();
 
@@ -244,7 +244,7 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
             || r.GetRawText().Contains(paymentIntentId, StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(calls);
         Assert.All(calls, r => Assert.Equal("acct_1FidpassCafe", r.GetProperty("stripeAccount").GetString()));
-        using var invalid = await merchant.Http.PutAsJsonAsync(merchant.Route("stripe-account"), new { accountId = "nope" }, Ct);
+        using var invalid = await merchant.Dashboard.PutAsJsonAsync(merchant.Route("stripe-account"), new { accountId = "nope" }, Ct);
         await AssertProblemAsync(invalid, HttpStatusCode.BadRequest, "invalid_stripe_account");
     }
 
@@ -252,7 +252,7 @@ public sealed class ReaderAndInputTests(StripeTerminalFixture fixture) : IClassF
     public async Task A_webhook_is_routed_by_its_account_and_one_from_another_account_is_ignored()
     {
         var merchant = await fixture.NewMerchantAsync();
-        using var account = await merchant.Http.PutAsJsonAsync(merchant.Route("stripe-account"), new { accountId = "acct_1FidpassRouted" }, Ct);
+        using var account = await merchant.Dashboard.PutAsJsonAsync(merchant.Route("stripe-account"), new { accountId = "acct_1FidpassRouted" }, Ct);
         var readerId = await merchant.RegisterReaderAsync();
         string paymentIntentId;
         try

@@ -14,6 +14,7 @@ public class ServiceHost<TMarker> : WebApplicationFactory<TMarker>
 {
     private readonly Dictionary<string, string?> _settings = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<Action<IServiceCollection>> _services = [];
+    private string _environment = "Testing";
 
     public ServiceHost<TMarker> With(string key, string? value)
     {
@@ -25,6 +26,13 @@ public class ServiceHost<TMarker> : WebApplicationFactory<TMarker>
     public ServiceHost<TMarker> WithServices(Action<IServiceCollection> configure)
     {
         _services.Add(configure);
+        return this;
+    }
+
+    /// <summary>The hosting environment (<c>Testing</c> by default), for behaviour that depends on it (Development, Production).</summary>
+    public ServiceHost<TMarker> WithEnvironment(string environment)
+    {
+        _environment = environment;
         return this;
     }
 
@@ -45,7 +53,7 @@ public class ServiceHost<TMarker> : WebApplicationFactory<TMarker>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(_environment);
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

@@ -11,7 +11,7 @@ namespace Fidpass.Gateway.Authentication;
 /// (401). A credential of another merchant is answered exactly like an unknown one, so nothing
 /// tells a caller whether a slug exists behind a credential it does not own.
 /// </summary>
-public sealed class GatewayAuthentication(RequestDelegate next, CredentialIntrospector introspector, IHostEnvironment environment, ILogger<GatewayAuthentication> logger)
+public sealed class GatewayAuthentication(RequestDelegate next, CredentialIntrospector introspector, ILogger<GatewayAuthentication> logger)
 {
     public const string HeaderPrefix = "X-Fidpass-";
     public const string CredentialIdHeader = "X-Fidpass-Credential-Id";
@@ -106,8 +106,8 @@ public sealed class GatewayAuthentication(RequestDelegate next, CredentialIntros
     }
 
     /// <summary>
-    /// The credential, from <c>X-Dashboard-Token</c>, <c>Authorization: Bearer</c> or <c>?token=</c>
-    /// (in that order). A repeated header or query parameter is ambiguous: 401, never a guess.
+    /// The credential, from <c>X-Dashboard-Token</c>, <c>Authorization: Bearer</c> or, on the
+    /// compatibility routes only, <c>?token=</c> (in that order). A repeated header or query parameter is ambiguous: 401, never a guess.
     /// Cached on the request because the rate limiter partitions by it first.
     /// </summary>
     public static Presented Read(HttpContext context)
@@ -132,7 +132,9 @@ public sealed class GatewayAuthentication(RequestDelegate next, CredentialIntros
             }
         }
 
-        if (presented.Secret is null && !presented.Ambiguous)
+        // Only the historical routes take ?token= (installed tills send it there); on v1 a secret in a URL ends up in
+        // proxies' and browsers' histories, so it is not a credential (still stripped before forwarding).
+        if (presented.Secret is null && !presented.Ambiguous && RouteRules.For(context) is { Compat: true })
         {
             presented = FromValues(request.Query[TokenQuery]);
         }
@@ -148,8 +150,9 @@ public sealed class GatewayAuthentication(RequestDelegate next, CredentialIntros
         _ => values[0] is { Length: > 0 and <= MaxSecretLength } secret ? new Presented(secret, false) : new Presented(null, values[0]?.Length > MaxSecretLength),
     };
 
-    private bool IsNeverRouted(PathString path) =>
-        path.StartsWithSegments("/internal") || (path.StartsWithSegments("/dev") && !environment.IsDevelopment());
+    // /dev is merchant-token's development mailbox: it holds live sign-in links, so no environment routes it.
+    private static bool IsNeverRouted(PathString path) =>
+        path.StartsWithSegments("/internal") || path.StartsWithSegments("/dev");
 
     private static void StripGatewayHeaders(HttpRequest request)
     {

@@ -9,10 +9,11 @@ namespace Fidpass.Gateway.Authentication;
 /// <c>Fidpass.Auth</c> (<c>credential</c> by default, <c>anonymous</c> for public routes,
 /// <c>operator</c> when the service checks an operator key itself, <c>none</c> for callers that sign
 /// their requests, e.g. Stripe webhooks), <c>Fidpass.Api</c> (<c>compat</c> for the historical
-/// <c>/api/businesses</c> error bodies, <c>v1</c> otherwise) and <c>Fidpass.RateLimit</c>
-/// (<c>public</c> for the stricter per-IP limit of enrolment and sign-up).
+/// <c>/api/businesses</c> error bodies, <c>v1</c> otherwise) and <c>Fidpass.RateLimit</c> (the
+/// public route family whose own stricter per-IP bucket the route counts against: <c>enrolment</c>,
+/// <c>signup</c>, <c>card</c>).
 /// </summary>
-public sealed record RouteRules(string RouteId, string Auth, bool Compat, bool PublicRateLimit)
+public sealed record RouteRules(string RouteId, string Auth, bool Compat, string? PublicRateLimit)
 {
     public const string Credential = "credential";
     public const string Anonymous = "anonymous";
@@ -42,7 +43,7 @@ public sealed record RouteRules(string RouteId, string Auth, bool Compat, bool P
             route.RouteId,
             metadata.GetValueOrDefault("Fidpass.Auth") ?? Credential,
             string.Equals(metadata.GetValueOrDefault("Fidpass.Api"), "compat", StringComparison.OrdinalIgnoreCase),
-            string.Equals(metadata.GetValueOrDefault("Fidpass.RateLimit"), "public", StringComparison.OrdinalIgnoreCase));
+            metadata.GetValueOrDefault("Fidpass.RateLimit") is { Length: > 0 } family ? family.ToLowerInvariant() : null);
     }
 
     /// <summary>Error bodies: compatibility routes keep <c>{"error","code"}</c>, even when no route matched their prefix.</summary>

@@ -5,10 +5,11 @@ using Fidpass.ServiceDefaults;
 namespace Fidpass.Gateway.Docs;
 
 /// <summary>
-/// The API reference, aggregated at the gateway and usable offline: <c>/openapi/{service}.json</c>
-/// relays each service's own <c>/openapi/v1.json</c> (service = a cluster id of
-/// <c>ReverseProxy:Clusters</c>), and <c>/docs</c> is a small self-contained page that lists their
-/// operations (no CDN, no external script).
+/// The API reference, aggregated at the gateway and usable offline: <c>/docs/{service}.json</c>
+/// relays the public part of each routed service's own <c>/openapi/v1.json</c> (service = a cluster
+/// id of <c>ReverseProxy:Clusters</c> that a route sends to; the web front end is not an API), and
+/// <c>/docs</c> is a small self-contained page that lists their operations (no CDN, no external
+/// script). <c>/openapi/…</c> itself is a management route (see <c>Management:Port</c>).
 /// </summary>
 public static class ApiDocs
 {
@@ -16,17 +17,20 @@ public static class ApiDocs
 
     public static WebApplication MapApiDocs(this WebApplication app)
     {
-        // Order -1: this wins over the default /openapi/{documentName}.json of MapDefaultEndpoints.
-        app.MapGet("/openapi/{service}.json", Relay).WithOrder(-1).ExcludeFromDescription();
+        app.MapGet("/docs/{service}.json", Relay).ExcludeFromDescription();
         app.MapGet("/docs", () => TypedResults.Content(Page(Services(app.Configuration)), "text/html; charset=utf-8")).ExcludeFromDescription();
         return app;
     }
 
-    public static IReadOnlyDictionary<string, Uri> Services(IConfiguration configuration) =>
-        configuration.GetSection("ReverseProxy:Clusters").GetChildren()
+    public static IReadOnlyDictionary<string, Uri> Services(IConfiguration configuration)
+    {
+        var routed = configuration.GetSection("ReverseProxy:Routes").GetChildren().Select(r => r["ClusterId"]).ToHashSet(StringComparer.Ordinal);
+        return configuration.GetSection("ReverseProxy:Clusters").GetChildren()
+            .Where(c => routed.Contains(c.Key))
             .Select(c => (c.Key, Address: c.GetSection("Destinations").GetChildren().Select(d => d["Address"]).FirstOrDefault(a => !string.IsNullOrEmpty(a))))
             .Where(c => Uri.IsWellFormedUriString(c.Address, UriKind.Absolute))
             .ToDictionary(c => c.Key, c => new Uri(c.Address!), StringComparer.Ordinal);
+    }
 
     private static async Task<IResult> Relay(string service, IConfiguration configuration, IHttpClientFactory clients, CancellationToken ct)
     {
@@ -97,13 +101,13 @@ public static class ApiDocs
             <script>
             const services = [SERVICES];
             const esc = s => String(s ?? "").replace(/[&<>"']/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;","\"":"&quot;","'":"&#39;"}[c]));
-            document.getElementById("links").innerHTML = services.map(s => `<a href="/openapi/${s}.json">${s}</a>`).join(", ");
+            document.getElementById("links").innerHTML = services.map(s => `<a href="/docs/${s}.json">${s}</a>`).join(", ");
             const root = document.getElementById("services");
             for (const service of services) {
               const section = document.createElement("section");
               section.innerHTML = `<h2>${esc(service)}</h2><p>Chargement…</p>`;
               root.appendChild(section);
-              fetch(`/openapi/${service}.json`).then(r => r.ok ? r.json() : Promise.reject(r.status)).then(doc => {
+              fetch(`/docs/${service}.json`).then(r => r.ok ? r.json() : Promise.reject(r.status)).then(doc => {
                 const ops = [];
                 for (const [path, item] of Object.entries(doc.paths ?? {}))
                   for (const [method, op] of Object.entries(item))

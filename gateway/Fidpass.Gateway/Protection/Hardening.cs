@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Fidpass.Gateway.Protection;
 
-/// <summary>Security headers on every answer and a request body size limit (<c>Gateway:MaxRequestBodyBytes</c>, 1 MiB by default).</summary>
+/// <summary>Security headers on every answer (<c>Cache-Control: no-store</c> unless the service chose otherwise) and a request body size limit (<c>Gateway:MaxRequestBodyBytes</c>, 1 MiB by default).</summary>
 public sealed class Hardening(RequestDelegate next, IConfiguration configuration)
 {
     private readonly long _maxBody = long.TryParse(configuration["Gateway:MaxRequestBodyBytes"], System.Globalization.CultureInfo.InvariantCulture, out var max) && max > 0
@@ -19,6 +19,13 @@ public sealed class Hardening(RequestDelegate next, IConfiguration configuration
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
             headers["Cross-Origin-Opener-Policy"] = "same-origin";
+
+            // API answers hold member data (cards, balances, e-mails) and credentials: no browser or shared cache keeps them.
+            if (!headers.ContainsKey("Cache-Control"))
+            {
+                headers.CacheControl = "no-store";
+            }
+
             return Task.CompletedTask;
         }, context);
 

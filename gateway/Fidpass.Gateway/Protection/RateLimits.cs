@@ -7,8 +7,13 @@ namespace Fidpass.Gateway.Protection;
 
 /// <summary>
 /// Fixed-window limits, chained: per client IP (everything), per presented credential (keyed by
-/// the secret's SHA-256) and, stricter, per IP on public routes that create something (enrolment, sign-up). Settings <c>RateLimits:{PerIp|PerCredential|Public}:{PermitLimit|WindowSeconds}</c>.
-/// A refusal is a 429 with <c>Retry-After</c> in seconds.
+/// the secret's SHA-256) and, stricter, on public routes: each route family (<c>Fidpass.RateLimit</c>:
+/// enrolment, sign-up, card view) has its own bucket per client IP and, when the route names a
+/// merchant, per merchant too, so reading cards never blocks enrolling and one shop's traffic never
+/// blocks another's. Settings <c>RateLimits:{PerIp|PerCredential|Public}:{PermitLimit|WindowSeconds}</c>
+/// and <c>RateLimits:Public:&lt;family&gt;:{PermitLimit|WindowSeconds}</c> (defaults: <c>RateLimits:Public</c>).
+/// The client IP is the connection's, or the forwarded one when the connection comes from a configured
+/// proxy (<see cref="ForwardedHeadersSetup"/>). A refusal is a 429 with <c>Retry-After</c> in seconds.
 /// </summary>
 public static class RateLimits
 {
@@ -36,6 +41,7 @@ public static class RateLimits
         var perIp = Read(configuration, "PerIp", 50_000, 10);
         var perCredential = Read(configuration, "PerCredential", 20_000, 10);
         var publicRoutes = Read(configuration, "Public", 20, 60);
+        var families = new System.Collections.Concurrent.ConcurrentDictionary<string, Limit>(StringComparer.Ordinal);
 
         return services.AddRateLimiter(options =>
         {
@@ -47,10 +53,12 @@ public static class RateLimits
                     RouteRules.For(context) is { Auth: RouteRules.Credential } && GatewayAuthentication.Read(context).Fingerprint is { } fingerprint
                         ? RateLimitPartition.GetFixedWindowLimiter(fingerprint, _ => perCredential.Options())
                         : RateLimitPartition.GetNoLimiter("")),
-                PartitionedRateLimiter.Create<HttpContext, IPAddress>(context =>
-                    RouteRules.For(context) is { PublicRateLimit: true }
-                        ? RateLimitPartition.GetFixedWindowLimiter(ClientIp(context), _ => publicRoutes.Options())
-                        : RateLimitPartition.GetNoLimiter(IPAddress.None)));
+                PartitionedRateLimiter.Create<HttpContext, PublicBucket>(context =>
+                    RouteRules.For(context) is { PublicRateLimit: { } family }
+                        ? RateLimitPartition.GetFixedWindowLimiter(
+                            new PublicBucket(family, ClientIp(context), context.Request.RouteValues.TryGetValue("slug", out var slug) ? slug as string : null),
+                            bucket => families.GetOrAdd(bucket.Family, f => Read(configuration, "Public:" + f, publicRoutes.PermitLimit, publicRoutes.WindowSeconds)).Options())
+                        : RateLimitPartition.GetNoLimiter(default(PublicBucket))));
 
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.OnRejected = (rejected, _) =>
@@ -65,4 +73,7 @@ public static class RateLimits
     }
 
     private static IPAddress ClientIp(HttpContext context) => context.Connection.RemoteIpAddress ?? IPAddress.None;
+
+    /// <summary>One public bucket: a route family, a client address and, on routes that name one, a merchant.</summary>
+    private readonly record struct PublicBucket(string Family, IPAddress Client, string? Slug);
 }

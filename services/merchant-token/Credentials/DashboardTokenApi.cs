@@ -1,5 +1,6 @@
 using Fidpass.MerchantToken.IntegrationKeys;
 using Fidpass.MerchantToken.Merchants;
+using Fidpass.MerchantToken.Sessions;
 using Fidpass.ServiceDefaults;
 using Marten;
 
@@ -19,7 +20,8 @@ public static class DashboardTokenApi
             .WithTags("Jeton du tableau de bord")
             .WithSummary("Régénérer le jeton du tableau de bord")
             .WithDescription("Crée un nouveau jeton `fpd_…` (et donc un nouveau lien de connexion) ; l'ancien cesse de fonctionner en quelques secondes, "
-                + "y compris pour les caisses qui l'utilisaient. Réservé au commerçant (jeton du tableau de bord ou session).")
+                + "y compris pour les caisses qui l'utilisaient, et toutes les sessions web ouvertes avec l'ancien sont fermées sur toutes les passerelles. "
+                + "Réservé au commerçant (jeton du tableau de bord ou session).")
             .Produces<RegeneratedDashboardToken>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
@@ -37,6 +39,9 @@ public static class DashboardTokenApi
 
         stream.AppendOne(regenerated);
         session.DeleteWhere<Credential>(c => c.CredentialId == regenerated.RevokedTokenId);
+
+        // A session lives only as long as the token that opened it (sessions from before this rule know no token: ended too).
+        await SessionsApi.EndSessionsAsync(session, merchant.Id, s => s.OpenedWith is null || s.OpenedWith == regenerated.RevokedTokenId, regenerated.At, ct);
         session.Store(new Credential(regenerated.NewTokenHash, regenerated.NewTokenId, merchant.Id, merchant.Slug, GatewayIdentity.DashboardToken, [], null));
         await IntegrationKeysApi.SaveAsync(session, ct);
         return TypedResults.Ok(new RegeneratedDashboardToken(token, MerchantRegistration.DashboardUrl(configuration, token)));

@@ -74,22 +74,36 @@ public static class MailApi
 {
     public static bool UsesSmtp(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration["Smtp:Host"]);
 
-    public static IServiceCollection AddMail(this IServiceCollection services, IConfiguration configuration) =>
-        UsesSmtp(configuration)
-            ? services.AddSingleton<IMailSender, SmtpMailSender>()
-            : services.AddSingleton<IMailSender, DevMailbox>();
+    public const string MissingSmtpInProduction =
+        "Smtp:Host is not configured. In Production merchant-token sends sign-in links by e-mail and never keeps them in the development mailbox: "
+        + "set Smtp:Host (and Smtp:From, Smtp:Port, Smtp:User, Smtp:Password as needed), or run with ASPNETCORE_ENVIRONMENT=Development.";
 
-    /// <summary>The development mailbox pages; mapped only when mails are not sent by SMTP.</summary>
+    /// <summary>SMTP when configured; otherwise the development mailbox, except in Production, where starting is refused.</summary>
+    public static IHostApplicationBuilder AddMail(this IHostApplicationBuilder builder)
+    {
+        if (UsesSmtp(builder.Configuration))
+        {
+            builder.Services.AddSingleton<IMailSender, SmtpMailSender>();
+        }
+        else if (builder.Environment.IsProduction())
+        {
+            // Live sign-in links stored in a table anyone with database access can read: never in Production.
+            throw new InvalidOperationException(MissingSmtpInProduction);
+        }
+        else
+        {
+            builder.Services.AddSingleton<IMailSender, DevMailbox>();
+        }
+
+        return builder;
+    }
+
+    /// <summary>The development mailbox pages; mapped only when mails are not sent by SMTP (never in Production), and never routed by the gateway.</summary>
     public static WebApplication MapDevMailboxApi(this WebApplication app)
     {
         if (UsesSmtp(app.Configuration))
         {
             return app;
-        }
-
-        if (app.Environment.IsProduction())
-        {
-            app.Logger.LogWarning("Smtp:Host is not configured: sign-in mails are kept in the development mailbox, not sent.");
         }
 
         var dev = app.MapGroup("/dev").WithTags("Développement");

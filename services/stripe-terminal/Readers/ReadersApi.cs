@@ -29,8 +29,6 @@ public sealed record ConnectTill(string? ReaderId, bool Force);
 
 public sealed record CreateConnectionToken(string? LocationId);
 
-public sealed record SetStripeAccount(string? AccountId);
-
 public sealed record ReaderView(string Id, string Label, string LocationId, string DeviceType, string? Status, DateTimeOffset? LastSeenAt, string? Action)
 {
     public static ReaderView From(TerminalReader r, string? action = null) => new(r.Id, r.Label, r.LocationId, r.DeviceType, r.Status, r.LastSeenAt, action);
@@ -42,7 +40,6 @@ public static class ReadersApi
 {
     public static RouteGroupBuilder MapReadersApi(this RouteGroupBuilder group)
     {
-        group.MapPut("/stripe-account", SetAccountAsync).WithSummary("Compte Stripe du commerce (plateforme ou compte connecté acct_…)");
         group.MapPost("/locations", CreateLocationAsync).WithSummary("Créer un emplacement Stripe Terminal").Produces<TerminalLocation>(201);
         group.MapGet("/locations", ListLocationsAsync).WithSummary("Emplacements du commerce");
         group.MapPost("/readers", RegisterAsync).WithSummary("Enregistrer un lecteur par son code d'appairage").Produces<ReaderView>(201).ProducesProblem(400);
@@ -59,27 +56,6 @@ public static class ReadersApi
         group.MapDelete("/tills/{tillId}/reader", DisconnectAsync).WithSummary("Délier la caisse de son lecteur");
         group.MapPost("/connection-tokens", ConnectionTokenAsync).WithSummary("Jeton de connexion pour le SDK JavaScript Stripe Terminal");
         return group;
-    }
-
-    private static async Task<IResult> SetAccountAsync(HttpContext http, IDocumentSession session, CancellationToken ct)
-    {
-        var (parsed, invalid) = await JsonBody.ReadAsync<SetStripeAccount>(http.Request, ct);
-        if (invalid is not null)
-        {
-            return invalid;
-        }
-
-        var body = parsed!;
-        // It travels as the Stripe-Account header: acct_ and letters or digits only.
-        if (body.AccountId is { } account && (!account.StartsWith("acct_", StringComparison.Ordinal) || account.Length is < 6 or > 100
-            || !account[5..].All(char.IsAsciiLetterOrDigit)))
-        {
-            return ApiProblems.Problem(400, "invalid_stripe_account", "Un compte connecté Stripe commence par « acct_ ».");
-        }
-
-        session.Store(new MerchantStripeAccount(http.Merchant().MerchantId, body.AccountId));
-        await session.SaveChangesAsync(ct);
-        return TypedResults.Ok(new { accountId = body.AccountId });
     }
 
     private static async Task<IResult> CreateLocationAsync(

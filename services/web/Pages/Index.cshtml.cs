@@ -1,5 +1,7 @@
 using Fidpass.Web.Gateway;
 using Fidpass.Web.Session;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -8,7 +10,9 @@ namespace Fidpass.Web.Pages;
 /// <summary>
 /// Sign-in by the e-mailed link <c>/?token=fpd_…</c>: the token is exchanged at the gateway for a
 /// session, kept in an HttpOnly cookie, and the browser always leaves for a URL without the token
-/// (history, bookmarks and screen sharing never show it).
+/// (history, bookmarks and screen sharing never show it). A merchant already signed in who opens a
+/// link of another merchant is asked whether to stay or switch, never switched silently (the link's
+/// token waits in TempData, an encrypted HttpOnly cookie, not in the URL).
 /// </summary>
 public sealed class IndexModel(GatewayClient gateway, ILogger<IndexModel> logger) : PageModel
 {
@@ -18,16 +22,29 @@ public sealed class IndexModel(GatewayClient gateway, ILogger<IndexModel> logger
 
     public bool IsError { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string? token, string? lien, string? session, string? deconnecte, CancellationToken ct)
+    /// <summary>The signed-in merchant and the other account a link opens, while the merchant chooses.</summary>
+    public (string Current, string Other)? OtherAccount { get; private set; }
+
+    private const string PendingTokenEntry = "SignIn.PendingToken";
+    private const string PendingNameEntry = "SignIn.PendingName";
+
+    public async Task<IActionResult> OnGetAsync(string? token, string? lien, string? session, string? deconnecte, string? compte, CancellationToken ct)
     {
         Response.Headers.CacheControl = "no-store";
         if (Request.Query.ContainsKey("token"))
         {
-            return await SignInAsync(token, ct);
+            return Request.Query["token"].Count == 1 ? await SignInAsync(token, ct) : Redirect("/?lien=invalide");
         }
 
         if (User.Identity?.IsAuthenticated == true)
         {
+            if (compte == "autre" && TempData.Peek(PendingNameEntry) is string other)
+            {
+                TempData.Keep();
+                OtherAccount = (MerchantSession.Of(User).Name, other);
+                return Page();
+            }
+
             return Redirect("/caisse");
         }
 
@@ -37,6 +54,7 @@ public sealed class IndexModel(GatewayClient gateway, ILogger<IndexModel> logger
             ("indisponible", _, _) => ("SignIn.Unavailable", true),
             (_, "expiree", _) => ("SignIn.Expired", true),
             (_, _, "1") => ("SignIn.SignedOut", false),
+            (_, _, "partout") => ("SignIn.SignedOutEverywhere", false),
             _ => (null, false),
         };
         if (IsError)
@@ -49,7 +67,7 @@ public sealed class IndexModel(GatewayClient gateway, ILogger<IndexModel> logger
 
     private async Task<IActionResult> SignInAsync(string? token, CancellationToken ct)
     {
-        if (Request.Query["token"].Count != 1 || string.IsNullOrWhiteSpace(token) || token.Length > MaxTokenLength)
+        if (string.IsNullOrWhiteSpace(token) || token.Length > MaxTokenLength)
         {
             return Redirect("/?lien=invalide");
         }
@@ -73,7 +91,49 @@ public sealed class IndexModel(GatewayClient gateway, ILogger<IndexModel> logger
         var body = opened.Body;
         var merchant = body.GetProperty("merchant");
         var signedIn = new MerchantSession(body.GetProperty("session").GetString()!, merchant.GetProperty("slug").GetString()!, merchant.GetProperty("name").GetString()!);
+        if (User.Identity?.IsAuthenticated == true && MerchantSession.Of(User).Slug != signedIn.Slug)
+        {
+            // Another merchant's link: nothing changes until the merchant says so; the session just opened is not kept.
+            await gateway.EndSessionAsync(signedIn.Secret, ct);
+            TempData[PendingTokenEntry] = token.Trim();
+            TempData[PendingNameEntry] = signedIn.Name;
+            return Redirect("/?compte=autre");
+        }
+
         await signedIn.SignInAsync(HttpContext, body.GetProperty("expiresAt").GetDateTimeOffset());
+        return Redirect("/caisse");
+    }
+
+    /// <summary>The merchant chose to leave their account for the one the link opens.</summary>
+    public async Task<IActionResult> OnPostSwitchAsync(CancellationToken ct)
+    {
+        if (TempData[PendingTokenEntry] is not string token)
+        {
+            return Redirect("/");
+        }
+
+        if (User.Identity?.IsAuthenticated == true)
+        {
+            try
+            {
+                await gateway.EndSessionAsync(MerchantSession.Of(User).Secret, ct);
+            }
+            catch (HttpRequestException)
+            {
+                // The cookie still goes; that session ends at its expiry.
+            }
+
+            await HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            HttpContext.User = new System.Security.Claims.ClaimsPrincipal();
+        }
+
+        return await SignInAsync(token, ct);
+    }
+
+    public IActionResult OnPostStay()
+    {
+        TempData.Remove(PendingTokenEntry);
+        TempData.Remove(PendingNameEntry);
         return Redirect("/caisse");
     }
 }

@@ -1,5 +1,7 @@
 using Fidpass.Web.Gateway;
 using Fidpass.Web.Session;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Localization;
@@ -10,10 +12,17 @@ public sealed record KeyRow(string Id, string Name, IReadOnlyList<string> Scopes
 
 public sealed record IssuedKey(string Name, string Key);
 
+public sealed record NewSignInLink(string Url, string Token);
+
+public sealed record SessionRow(DateTimeOffset? OpenedAt, DateTimeOffset? ExpiresAt, bool Current);
+
 /// <summary>
 /// "Intégration caisse / borne": what to hand the integrator (the public page link, a key with
 /// just the scopes it needs) and the dashboard token. Secrets are shown once: Fidpass keeps only
-/// their hashes, so "showing the token" means issuing a new one.
+/// their hashes, so "showing the token" means issuing a new one: asked for confirmation first (it
+/// replaces the merchant's sign-in link and ends every session opened with the old one), then the
+/// new link is shown once and this browser is signed in again with it. Open web sessions are listed
+/// and can all be ended (« Se déconnecter partout »).
 /// </summary>
 public sealed class IntegrationModel(GatewayClient gateway, IConfiguration configuration, IStringLocalizer<Strings> t) : PageModel
 {
@@ -22,10 +31,13 @@ public sealed class IntegrationModel(GatewayClient gateway, IConfiguration confi
     [BindProperty] public string? KeyName { get; set; }
     [BindProperty] public List<string> Scopes { get; set; } = [];
     [BindProperty] public string? KeyId { get; set; }
+    [BindProperty] public bool Confirmed { get; set; }
 
     public IReadOnlyList<KeyRow> Keys { get; private set; } = [];
     public IssuedKey? Issued { get; private set; }
-    public string? NewToken { get; private set; }
+    public NewSignInLink? NewLink { get; private set; }
+    public bool ConfirmingToken { get; private set; }
+    public IReadOnlyList<SessionRow> Sessions { get; private set; } = [];
     public string? NameError { get; private set; }
     public string? ScopeError { get; private set; }
     public string? Error { get; private set; }
@@ -49,9 +61,9 @@ public sealed class IntegrationModel(GatewayClient gateway, IConfiguration confi
             Response.Headers.CacheControl = "no-store";
         }
 
-        if (TempData[NewTokenEntry] is string token)
+        if (TempData[NewTokenEntry] is string link && System.Text.Json.JsonSerializer.Deserialize<NewSignInLink>(link) is { } shown)
         {
-            NewToken = token;
+            NewLink = shown;
             Response.Headers.CacheControl = "no-store";
         }
 
@@ -113,17 +125,52 @@ public sealed class IntegrationModel(GatewayClient gateway, IConfiguration confi
 
     public async Task<IActionResult> OnPostTokenAsync(CancellationToken ct)
     {
-        var result = await gateway.PostAsync(gateway.Merchant("dashboard-token"), new { }, ct);
-        if (result.Ok)
+        if (!Confirmed)
         {
-            // Same post-redirect-get as a key: a reload must not regenerate the token again.
-            TempData[NewTokenEntry] = result.Body.Text("dashboardToken");
-            return RedirectToPage();
+            // One click must not lock the merchant out of their own link: say what happens, ask again.
+            ConfirmingToken = true;
+            await LoadAsync(ct);
+            return Page();
         }
 
-        Error = result.Message;
-        await LoadAsync(ct);
-        return Page();
+        var result = await gateway.PostAsync(gateway.Merchant("dashboard-token"), new { }, ct);
+        if (!result.Ok)
+        {
+            Error = result.Message;
+            await LoadAsync(ct);
+            return Page();
+        }
+
+        // The regeneration ended this browser's session with the others: sign in again with the new link.
+        var token = result.Body.Text("dashboardToken");
+        var opened = await gateway.OpenSessionAsync(token, ct);
+        if (!opened.Ok)
+        {
+            await HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            return Redirect("/?session=expiree");
+        }
+
+        var merchant = opened.Body.GetProperty("merchant");
+        await new MerchantSession(opened.Body.Text("session"), merchant.Text("slug"), merchant.Text("name"))
+            .SignInAsync(HttpContext, opened.Body.GetProperty("expiresAt").GetDateTimeOffset());
+
+        // Same post-redirect-get as a key: a reload must not regenerate the token again.
+        TempData[NewTokenEntry] = System.Text.Json.JsonSerializer.Serialize(new NewSignInLink(result.Body.Text("dashboardUrl"), token));
+        return RedirectToPage();
+    }
+
+    public async Task<IActionResult> OnPostEndAllAsync(CancellationToken ct)
+    {
+        var result = await gateway.DeleteAsync(gateway.Merchant("sessions"), ct);
+        if (!result.Ok)
+        {
+            Error = result.Message;
+            await LoadAsync(ct);
+            return Page();
+        }
+
+        await HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        return Redirect("/?deconnecte=partout");
     }
 
     private async Task LoadAsync(CancellationToken ct)
@@ -131,5 +178,11 @@ public sealed class IntegrationModel(GatewayClient gateway, IConfiguration confi
         var result = await gateway.GetAsync(gateway.Merchant("integration-keys"), ct);
         Keys = [.. result.Body.Items().Select(k => new KeyRow(k.Text("id"), k.Text("name"),
             [.. k.Items("scopes").Select(s => s.GetString() ?? "")], k.TryGetProperty("createdAt", out var at) ? at.GetDateTimeOffset() : default))];
+        var sessions = await gateway.GetAsync(gateway.Merchant("sessions"), ct);
+        Sessions = [.. sessions.Body.Items().Select(s => new SessionRow(Date(s, "openedAt"), Date(s, "expiresAt"),
+            s.TryGetProperty("current", out var current) && current.ValueKind == System.Text.Json.JsonValueKind.True))];
     }
+
+    private static DateTimeOffset? Date(System.Text.Json.JsonElement item, string name) =>
+        item.TryGetProperty(name, out var value) && value.ValueKind == System.Text.Json.JsonValueKind.String ? value.GetDateTimeOffset() : null;
 }
