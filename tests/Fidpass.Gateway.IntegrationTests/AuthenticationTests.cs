@@ -97,7 +97,7 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
         // ?token= is for the historical compatibility routes only: on v1 a secret in the URL is no credential.
         using var inQuery = await fixture.ListKeysAsync(merchant.Slug, merchant.DashboardToken, "query");
         Assert.Equal(HttpStatusCode.Unauthorized, inQuery.StatusCode);
-        Assert.Equal("UNAUTHENTICATED", await GatewayFixture.CodeOf(inQuery));
+        Assert.Equal("unauthenticated", await GatewayFixture.CodeOf(inQuery));
 
         var forged = "fpd_" + new string('A', 43);
         foreach (var credential in new[] { null, "", forged, merchant.DashboardToken + "x", new string('z', 5000) })

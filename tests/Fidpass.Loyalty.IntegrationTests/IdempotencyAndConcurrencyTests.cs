@@ -166,7 +166,7 @@ public sealed class IdempotencyAndConcurrencyTests(LoyaltyFixture fixture) : ICl
             Assert.Equal((HttpStatusCode.OK, answer), (response.StatusCode, await response.Content.ReadAsStringAsync(Ct)));
         }
 
-        Assert.Equal((HttpStatusCode.UnprocessableEntity, "IDEMPOTENCY_KEY_REUSED"), (reused.StatusCode, (await reused.BodyAsync()).GetProperty("code").GetString()));
+        Assert.Equal((HttpStatusCode.UnprocessableEntity, "idempotency_key_reused"), (reused.StatusCode, (await reused.BodyAsync()).GetProperty("code").GetString()));
         Assert.Equal(expected, await merchant.BalanceAsync(id));
         var fresh = await PostAsync(client, path, json, key + "-next");
         Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
