@@ -107,6 +107,63 @@ images() {
   done
 }
 
+# podman's Docker-compatible API, for docker-compose v1 (started once, stopped by `down`).
+engine() {
+  tools
+  curl -fsS --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1 && return
+  rm -f "$SOCK"
+  podman system service --time=0 "unix://$SOCK" >"$STATE/podman-service.log" 2>&1 &
+  echo $! >"$STATE/podman-service.pid"
+  local i
+  for i in $(seq 30); do curl -fsS --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1 && return; sleep 1; done
+  die "podman system service did not answer on $SOCK"
+}
+
+# The .NET images have no shell, and podman runs no health checks here (no systemd): wait on each
+# published endpoint from outside instead of `up --wait`.
+wait_http() {
+  local url=$1 deadline=$((SECONDS + ${2:-240}))
+  until curl -fsS -m 5 -o /dev/null "$url"; do
+    [ "$SECONDS" -lt "$deadline" ] || die "$url did not answer"
+    sleep 2
+  done
+}
+
+up() {
+  engine
+  "${COMPOSE[@]}" up -d --no-build
+  say "Waiting for the system (health endpoints)…"
+  wait_http "http://127.0.0.1:$FIDPASS_FAKE_STRIPE_PORT/"
+  wait_http "http://127.0.0.1:$FIDPASS_CASHLOGY_SIM_PORT/health"
+  wait_http "http://127.0.0.1:$FIDPASS_GATEWAY_PORT/health"
+  wait_http "http://127.0.0.1:$FIDPASS_WEB_PORT/health"
+}
+
+smoke() {
+  GATEWAY="http://127.0.0.1:$FIDPASS_GATEWAY_PORT" WEB="http://127.0.0.1:$FIDPASS_WEB_PORT" \
+  FAKE_STRIPE="http://127.0.0.1:$FIDPASS_FAKE_STRIPE_PORT" CASHLOGY_CONTROL="http://127.0.0.1:$FIDPASS_CASHLOGY_SIM_PORT" \
+  ADMIN_KEY="${FIDPASS_ADMIN_KEY:-change-me-local-admin-key}" "$ROOT/deploy/containers/smoke.sh"
+}
+
+down() {
+  if curl -fsS --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; then
+    "${COMPOSE[@]}" logs --no-color >"$STATE/compose.log" 2>&1 || true
+    "${COMPOSE[@]}" down --volumes || true
+  fi
+  if [ -f "$STATE/podman-service.pid" ]; then kill "$(cat "$STATE/podman-service.pid")" 2>/dev/null || true; rm -f "$STATE/podman-service.pid"; fi
+}
+
+# Builds, starts, smoke-tests and stops; prints how long each phase took.
+all() {
+  local t0=$SECONDS t1 t2 rc=0
+  base; servers; images; t1=$SECONDS
+  trap down EXIT
+  up; t2=$SECONDS
+  smoke || rc=$?
+  say "images $((t1 - t0)) s, start $((t2 - t1)) s, smoke $((SECONDS - t2)) s (logs: $STATE/compose.log)"
+  return $rc
+}
+
 case "${1:-}" in
   base) base; servers ;;
   servers) servers ;;
