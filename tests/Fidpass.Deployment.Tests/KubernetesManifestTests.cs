@@ -48,7 +48,8 @@ public sealed class KubernetesManifestTests
         foreach (var host in hosts)
         {
             var deployment = rendered.Single("Deployment", host);
-            Assert.Equal($"fidpass/{host}", Manifests.Containers(deployment)[0]!["image"]!.GetValue<string>().Split(':')[0]);
+            // Images carry their registry (ghcr.io/fidpass by default; an overlay may set another newName).
+            Assert.Equal($"ghcr.io/fidpass/{host}", Manifests.Containers(deployment)[0]!["image"]!.GetValue<string>().Split(':')[0]);
             Assert.NotNull(rendered.OfKind("Service").SingleOrDefault(s => Manifests.Name(s) == host));
             Assert.NotNull(rendered.OfKind("PodDisruptionBudget").SingleOrDefault(p => Manifests.Name(p) == host));
         }
