@@ -22,13 +22,16 @@ RUNTIME_BASE=localhost/fidpass-base/aspnet:10.0-bookworm
 
 say() { printf '\033[1m%s\033[0m\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
-need() { command -v "$1" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${@:2}" >/dev/null; }
+need() { command -v "$1" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${@:2}" >/dev/null; }
 
 tools() {
   need podman podman slirp4netns uidmap
   need mmdebstrap mmdebstrap
   need runc runc
   need docker-compose docker-compose
+  # Containers find each other by service name through podman's CNI dnsname plugin (a Recommends).
+  [ -x /usr/lib/cni/dnsname ] || DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y \
+    --no-install-recommends golang-github-containernetworking-plugin-dnsname >/dev/null
   mkdir -p "$STATE"
 }
 
