@@ -106,11 +106,15 @@ public sealed class CashlogySimulator : IAsyncDisposable
     private Client? _backOfficeClient;
     private long _accepted;
 
-    public CashlogySimulator(SimulatorOptions? options = null, int port = 0)
+    public CashlogySimulator(SimulatorOptions? options = null, int port = 0, IPAddress? address = null)
     {
         Options = options ?? new SimulatorOptions();
         Port = port;
+        Address = address ?? IPAddress.Loopback;
     }
+
+    /// <summary>Loopback by default; a container listens on every interface so the edge can reach it.</summary>
+    public IPAddress Address { get; }
 
     public SimulatorOptions Options { get; }
 
@@ -162,9 +166,9 @@ public sealed class CashlogySimulator : IAsyncDisposable
         }
     }
 
-    public static async Task<CashlogySimulator> StartAsync(SimulatorOptions? options = null, int port = 0)
+    public static async Task<CashlogySimulator> StartAsync(SimulatorOptions? options = null, int port = 0, IPAddress? address = null)
     {
-        var simulator = new CashlogySimulator(options, port);
+        var simulator = new CashlogySimulator(options, port, address);
         await simulator.StartListeningAsync();
         return simulator;
     }
@@ -179,7 +183,7 @@ public sealed class CashlogySimulator : IAsyncDisposable
             }
 
             _lifetime = new CancellationTokenSource();
-            var listener = new TcpListener(IPAddress.Loopback, Port);
+            var listener = new TcpListener(Address, Port);
             listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             listener.Start();
             Port = ((IPEndPoint)listener.LocalEndpoint).Port;

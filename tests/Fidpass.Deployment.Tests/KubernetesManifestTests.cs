@@ -48,7 +48,8 @@ public sealed class KubernetesManifestTests
         foreach (var host in hosts)
         {
             var deployment = rendered.Single("Deployment", host);
-            Assert.Equal($"fidpass/{host}", Manifests.Containers(deployment)[0]!["image"]!.GetValue<string>().Split(':')[0]);
+            // Images carry their registry (ghcr.io/fidpass by default; an overlay may set another newName).
+            Assert.Equal($"ghcr.io/fidpass/{host}", Manifests.Containers(deployment)[0]!["image"]!.GetValue<string>().Split(':')[0]);
             Assert.NotNull(rendered.OfKind("Service").SingleOrDefault(s => Manifests.Name(s) == host));
             Assert.NotNull(rendered.OfKind("PodDisruptionBudget").SingleOrDefault(p => Manifests.Name(p) == host));
         }
@@ -270,7 +271,10 @@ public sealed class KubernetesManifestTests
         var dockerfile = await File.ReadAllLinesAsync(Path.Combine(Repository.Root, "Dockerfile"), TestContext.Current.CancellationToken);
         var user = dockerfile.Last(l => l.StartsWith("USER ", StringComparison.Ordinal))[5..].Trim();
         Assert.Matches("^[0-9]+$", user);
-        Assert.All(dockerfile.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)), from => Assert.Matches(@"^FROM [\w./-]+:\d[\w.-]*( AS \w+)?$", from));
+        // Base images are build arguments (production's defaults pinned to exact noble tags: .NET 10 has no Debian images).
+        Assert.All(dockerfile.Where(l => l.StartsWith("ARG ", StringComparison.Ordinal) && l.Contains("_IMAGE=", StringComparison.Ordinal)),
+            arg => Assert.Matches(@"^ARG \w+_IMAGE=mcr\.microsoft\.com/dotnet/[\w-]+:10\.0\.\d+-noble(-chiseled)?$", arg));
+        Assert.All(dockerfile.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)), from => Assert.Matches(@"^FROM (\$\{\w+_IMAGE\}|[\w-]+) AS \w+$", from));
         Assert.All(rendered.FidpassDeployments, d => Assert.Equal(user, d["spec"]!["template"]!["spec"]!["securityContext"]!["runAsUser"]!.ToString()));
     }
 
