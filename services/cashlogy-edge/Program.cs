@@ -26,6 +26,7 @@ builder.AddFidpassMessaging("cashlogy_edge", bus =>
     bus.AddConsumers(typeof(CashlogyEdgeApi).Assembly);
     bus.AddMemberCheck();
 });
+builder.Services.AddSingleton(MachineNetworks.From(builder.Configuration));
 builder.Services.AddSingleton<MachineSessions>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<MachineSessions>());
 builder.Services.AddSingleton<OperationRunner>();

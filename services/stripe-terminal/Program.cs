@@ -29,7 +29,11 @@ builder.AddFidpassMarten("stripe_terminal", opts =>
         o.IncludeType<CardRefunded>();
         o.IncludeType<ReaderStatusRecorded>();
     });
-builder.AddFidpassMessaging("stripe_terminal", bus => bus.AddConsumers(typeof(StripeTerminalApi).Assembly));
+builder.AddFidpassMessaging("stripe_terminal", bus =>
+{
+    bus.AddConsumers(typeof(StripeTerminalApi).Assembly);
+    bus.AddMemberCheck();
+});
 builder.Services.AddSingleton<CardPayments>();
 builder.Services.AddSingleton<ReaderStatuses>();
 builder.Services.AddHostedService<ReaderStatusMonitor>();

@@ -68,6 +68,7 @@ public sealed class EdgeFixture : IAsyncLifetime
     /// <summary>An edge on <paramref name="postgres"/> with the fast timings tests use; the fixture's own host is one of these.</summary>
     public ServiceHost<CashlogyEdgeApi> CreateHost(string postgres) =>
         new ServiceHost<CashlogyEdgeApi>().WithInfrastructure(postgres, RabbitMq)
+            .AllowingLoopbackCashMachines()
             .With("Cashlogy:HealthPollInterval", "00:00:00.150")
             .With("Cashlogy:ReconnectDelay", "00:00:00.150")
             .With("Cashlogy:MaxReconnectDelay", "00:00:00.500")

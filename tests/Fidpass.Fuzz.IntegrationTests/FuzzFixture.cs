@@ -50,6 +50,7 @@ public sealed class FuzzFixture : IAsyncLifetime
             .With("Stripe:MaxNetworkRetries", "0")
             .With("Stripe:ReaderStatusPollSeconds", "3600"));
         var (cash, cashDb) = await StartAsync<CashlogyEdgeApi>("cashlogy", host => host
+            .AllowingLoopbackCashMachines()
             .With("Cashlogy:HealthPollInterval", "00:00:01")
             .With("Cashlogy:Timeouts:Connect", "00:00:01"));
 

@@ -105,6 +105,53 @@ public sealed class PaymentToPointsTests(PaymentsFixture fixture) : IClassFixtur
         await WaitForPointsAsync(till, merchant, memberId, 5);
     }
 
+    [Fact]
+    public async Task A_card_sale_with_an_unknown_erased_or_foreign_card_is_collected_and_the_till_is_told_no_points_will_be_credited()
+    {
+        fixture.DeliverWebhooksThroughGateway();
+        var (merchant, till, memberId) = await OpenTillAsync("terminal");
+        var (foreignMerchant, foreignTill, foreign) = await OpenTillAsync("terminal");
+        var erased = await EnrolAsync(merchant);
+        using var dashboard = new HttpClient { BaseAddress = fixture.Gateway.Address };
+        dashboard.DefaultRequestHeaders.Add("X-Dashboard-Token", merchant.DashboardToken);
+        Assert.Equal(HttpStatusCode.NoContent, (await dashboard.DeleteAsync($"/api/v1/merchants/{merchant.Slug}/members/{erased}", Ct)).StatusCode);
+        var payments = $"/api/v1/merchants/{merchant.Slug}/terminal/payments";
+        var reader = await Eventually.Get(
+            async () => (await till.GetFromJsonAsync<JsonElement>($"/api/v1/merchants/{merchant.Slug}/terminal/readers", Ct)),
+            readers => readers.GetArrayLength() > 0, what: "the merchant's simulated reader");
+        var readerId = reader[0].GetProperty("id").GetString();
+
+        (Guid Card, string Code)[] sales = [(Guid.NewGuid(), "member_unknown"), (foreign, "member_of_another_merchant"), (erased, "member_erased"), (memberId, "member_active")];
+        foreach (var (card, code) in sales)
+        {
+            var body = new { saleId = "C-" + code, amount = 700, currency = "eur", readerId, memberBarcode = card.ToString() };
+            var sale = await till.PostAsJsonAsync(payments, body, Ct);
+            Assert.Equal(HttpStatusCode.Accepted, sale.StatusCode);
+            var loyalty = (await sale.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("loyalty");
+            Assert.Equal((code, code == "member_active"), (loyalty.GetProperty("code").GetString(), loyalty.GetProperty("creditsPoints").GetBoolean()));
+            if (code != "member_active")
+            {
+                Assert.Contains("aucun point ne sera crédité", loyalty.GetProperty("message").GetString(), StringComparison.Ordinal);
+            }
+
+            (await fixture.FakeStripe.PostAsync(new Uri($"/__fake/readers/{readerId}/present?number=4242424242424242", UriKind.Relative), null, Ct)).EnsureSuccessStatusCode();
+            var paid = await Eventually.Get(() => till.GetFromJsonAsync<JsonElement>($"{payments}/C-{code}", Ct),
+                p => p.GetProperty("status").GetString() == "succeeded", what: "card sale collected");
+            Assert.Equal((700L, code), (paid.GetProperty("amountReceived").GetInt64(), paid.GetProperty("loyalty").GetProperty("code").GetString()));
+
+            // The same sale sent again answers what was said when it started.
+            var replay = await till.PostAsJsonAsync(payments, body, Ct);
+            Assert.Equal(code, (await replay.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("loyalty").GetProperty("code").GetString());
+        }
+
+        await WaitForPointsAsync(till, merchant, memberId, 7);
+        await Task.Delay(TimeSpan.FromSeconds(1), Ct); // leave time for a wrong credit to show
+        Assert.Equal(0, await PointsAsync(foreignTill, foreignMerchant, foreign));
+
+        var plain = await till.PostAsJsonAsync(payments, new { saleId = "C-no-card", amount = 700, currency = "eur", readerId }, Ct);
+        Assert.Equal(JsonValueKind.Null, (await plain.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("loyalty").ValueKind);
+    }
+
     private async Task<Guid> EnrolAsync(CreatedMerchant merchant)
     {
         var enrolled = await fixture.Client.PostAsJsonAsync($"/api/businesses/{merchant.Slug}/members", new { name = "Marie Curie", email = $"marie.{Guid.NewGuid():N}@example.fr" }, Ct);

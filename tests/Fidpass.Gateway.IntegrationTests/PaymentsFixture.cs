@@ -35,6 +35,7 @@ public sealed class PaymentsFixture : GatewayFixture
             .With("Stripe:WebhookSecret", WebhookSecret)
             .With("Stripe:PollAfterSeconds", "30"));
         await AddServiceAsync<CashlogyEdgeApi>("cashlogy-edge", host => host
+            .AllowingLoopbackCashMachines()
             .With("Cashlogy:HealthPollInterval", "00:00:00.200")
             .With("Cashlogy:ReconnectDelay", "00:00:00.200"));
     }

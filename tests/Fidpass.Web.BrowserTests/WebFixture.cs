@@ -75,6 +75,7 @@ public sealed class WebFixture : GatewayFixture, IAsyncLifetime
         await AddServiceAsync<StripeTerminalApi>("stripe-terminal", host => host
             .With("Stripe:ApiBase", FakeStripe.BaseAddress!.ToString().TrimEnd('/')));
         await AddServiceAsync<CashlogyEdgeApi>("cashlogy-edge", host => host
+            .AllowingLoopbackCashMachines()
             .With("Cashlogy:HealthPollInterval", "00:00:00.200")
             .With("Cashlogy:ReconnectDelay", "00:00:00.200"));
     }

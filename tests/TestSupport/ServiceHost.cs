@@ -36,6 +36,12 @@ public class ServiceHost<TMarker> : WebApplicationFactory<TMarker>
         return this;
     }
 
+    /// <summary>
+    /// cashlogy-edge: the Cashlogy simulators listen on 127.0.0.1, an address a real deployment refuses
+    /// for a machine (only shop networks are allowed), so test hosts allow loopback explicitly.
+    /// </summary>
+    public ServiceHost<TMarker> AllowingLoopbackCashMachines() => With("CashMachines:AllowedNetworks:0", "127.0.0.0/8");
+
     public ServiceHost<TMarker> WithInfrastructure(string postgres, string rabbitMq) =>
         With("ConnectionStrings:postgres", postgres).With("ConnectionStrings:rabbitmq", rabbitMq);
 

@@ -18,9 +18,11 @@ public static class MachinesApi
         var group = app.MapGroup("/api/v1/merchants/{slug}/cash/machines").WithTags("Cash machines");
         group.MapGet("/", ListAsync).WithSummary("Liste des machines Cashlogy du commerce, avec leur état.").Answers(200);
         group.MapPost("/", CreateAsync).WithSummary("Déclare une machine Cashlogy (adresse du CashlogyConnector, code caisse, mode).")
-            .Body<ApiDocs.MachineRequest>().Answers(201);
+            .WithDescription("L'adresse (host) doit être sur un réseau de commerce autorisé (CashMachines:AllowedNetworks) ; "
+                + "sinon 400 machine_address_not_allowed, sans rien enregistrer.")
+            .Body<ApiDocs.MachineRequest>().Answers(201, 400);
         group.MapGet("/{machineId:guid}", GetAsync).WithSummary("Une machine et son état en direct.").Answers(200);
-        group.MapPut("/{machineId:guid}", UpdateAsync).WithSummary("Modifie une machine.").Body<ApiDocs.MachineRequest>().Answers(200, 409);
+        group.MapPut("/{machineId:guid}", UpdateAsync).WithSummary("Modifie une machine.").Body<ApiDocs.MachineRequest>().Answers(200, 400, 409);
         group.MapDelete("/{machineId:guid}", DeleteAsync).WithSummary("Supprime une machine.").Answers(204, 409);
         group.MapPost("/{machineId:guid}/test", TestAsync).WithSummary("Teste la connexion : interroge la machine (#?#).").Answers(200, 409);
         group.MapPost("/{machineId:guid}/recover", RecoverAsync).WithSummary("Débloque la machine (#Z# puis #I#) et vérifie les opérations restées sans réponse.")
@@ -36,6 +38,10 @@ public static class MachinesApi
             .Body<ApiDocs.MaintenanceRequest>().Answers(200, 409);
         return app;
     }
+
+    /// <summary>One answer for an address outside the shop networks and a name that does not resolve: nothing is learnt about the inside.</summary>
+    private static IResult AddressNotAllowed() => ApiProblems.Problem(400, "machine_address_not_allowed",
+        "L'adresse de la machine doit être sur le réseau local du commerce : cette adresse est introuvable ou n'est pas autorisée.");
 
     private sealed record MachineInput(string Name, string Host, int Port, string TillCode, MachineMode Mode, IReadOnlyList<string>? BackOfficeRoles);
 
@@ -146,7 +152,8 @@ public static class MachinesApi
         return Results.Ok(machines.Select(m => View(m, sessions.Get(m.Id))));
     }
 
-    private static async Task<IResult> CreateAsync(string slug, HttpRequest request, JsonBody input, IDocumentSession session, MachineSessions sessions, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(string slug, HttpRequest request, JsonBody input, IDocumentSession session, MachineSessions sessions,
+        MachineNetworks networks, CancellationToken ct)
     {
         if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
         {
@@ -163,6 +170,11 @@ public static class MachinesApi
         if (!TryRead(body, out var settings, out problem))
         {
             return problem!;
+        }
+
+        if (await networks.ResolveAllowedAsync(settings.Host, ct) is null)
+        {
+            return AddressNotAllowed();
         }
 
         var machine = new Machine(Guid.NewGuid(), identity.MerchantId, settings.Name, settings.Host, settings.Port, settings.TillCode, settings.Mode, "eur", DateTimeOffset.UtcNow,
@@ -184,7 +196,8 @@ public static class MachinesApi
         return machine is null ? CashAccess.MachineNotFound() : Results.Ok(View(machine, sessions.Get(machine.Id)));
     }
 
-    private static async Task<IResult> UpdateAsync(string slug, Guid machineId, HttpRequest request, JsonBody input, IDocumentSession session, MachineSessions sessions, CancellationToken ct)
+    private static async Task<IResult> UpdateAsync(string slug, Guid machineId, HttpRequest request, JsonBody input, IDocumentSession session, MachineSessions sessions,
+        MachineNetworks networks, CancellationToken ct)
     {
         if (!CashAccess.TryIdentify(request, slug, out var identity, out var problem))
         {
@@ -206,6 +219,11 @@ public static class MachinesApi
         if (!TryRead(body, out var settings, out problem))
         {
             return problem!;
+        }
+
+        if (await networks.ResolveAllowedAsync(settings.Host, ct) is null)
+        {
+            return AddressNotAllowed();
         }
 
         if (sessions.Get(machine.Id)?.ActiveOperation is not null)

@@ -24,7 +24,7 @@ public sealed class ReplyLostException(string message, Exception? inner = null) 
 
 /// <summary>Where a session connects and how it behaves; <c>Cashlogy:*</c> configuration plus the machine's address.</summary>
 public sealed record SessionSettings(string Host, int Port, CashlogyTimeouts Timeouts, TimeSpan HealthPollInterval, TimeSpan ReconnectDelay, TimeSpan MaxReconnectDelay,
-    TimeSpan MaintenanceCheckInterval);
+    TimeSpan MaintenanceCheckInterval, Machines.MachineNetworks? Networks = null);
 
 /// <summary>
 /// The one owner of the TCP connection to a CashlogyConnector (spec 5.1): strictly one command at a
@@ -395,7 +395,18 @@ public sealed class ConnectorSession : IAsyncDisposable
                 connectTimeout.CancelAfter(Settings.Timeouts.Connect);
                 try
                 {
-                    await tcp.ConnectAsync(Settings.Host, Settings.Port, connectTimeout.Token);
+                    // Checked again on every connection: a host name may point elsewhere since it was registered.
+                    // Refused like a closed port, so the answer tells nothing about what is there.
+                    if (Settings.Networks is { } networks)
+                    {
+                        var addresses = await networks.ResolveAllowedAsync(Settings.Host, connectTimeout.Token)
+                            ?? throw new SocketException((int)SocketError.AccessDenied);
+                        await tcp.ConnectAsync(addresses, Settings.Port, connectTimeout.Token);
+                    }
+                    else
+                    {
+                        await tcp.ConnectAsync(Settings.Host, Settings.Port, connectTimeout.Token);
+                    }
                 }
                 catch
                 {

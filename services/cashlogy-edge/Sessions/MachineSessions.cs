@@ -196,7 +196,7 @@ public sealed partial class MachineSessions(IDocumentStore store, IServiceProvid
         return _sessions.GetOrAdd(machine.Id, _ =>
         {
             var settings = new SessionSettings(machine.Host, machine.Port, Options.Timeouts, Options.HealthPollInterval, Options.ReconnectDelay, Options.MaxReconnectDelay,
-                Options.MaintenanceCheckInterval);
+                Options.MaintenanceCheckInterval, services.GetRequiredService<MachineNetworks>());
             var created = new ConnectorSession(machine.Id, settings, logger,
                 (status, detail) => RecordStatusAsync(machine, status, detail),
                 ready => services.GetRequiredService<OperationRunner>().ReconcileAsync(ready, CancellationToken.None));

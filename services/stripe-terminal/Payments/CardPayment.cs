@@ -9,7 +9,7 @@ namespace Fidpass.StripeTerminal.Payments;
 public sealed record CardPaymentStarted(
     Guid PaymentId, Guid MerchantId, string SaleId, string ReaderId, string? TillId, long Amount, string Currency,
     string CaptureMethod, Guid? MemberId, string? MemberBarcode, string? BasketReference, string? StripeAccount,
-    string IdempotencyKey, DateTimeOffset At);
+    string IdempotencyKey, DateTimeOffset At, Fidpass.ServiceDefaults.LoyaltyNotice? Loyalty = null);
 
 public sealed record PaymentIntentCreated(Guid PaymentId, string PaymentIntentId, DateTimeOffset At);
 
@@ -64,7 +64,7 @@ public sealed record CardPayment(
     string? PaymentIntentId, CardPaymentStatus Status, int Attempt, bool AttemptOpen, string? LastErrorCode,
     string? LastErrorMessage, long AmountReceived, long AmountRefunded, IReadOnlyList<string> RefundIds,
     IReadOnlyDictionary<string, long> RefundRequests, IReadOnlyList<string> RefundedRequests, DateTimeOffset StartedAt, DateTimeOffset UpdatedAt,
-    DateTimeOffset? AuthorizedAt, IReadOnlyList<string>? FailedRefundIds = null)
+    DateTimeOffset? AuthorizedAt, IReadOnlyList<string>? FailedRefundIds = null, Fidpass.ServiceDefaults.LoyaltyNotice? Loyalty = null)
 {
     /// <summary>Refunds asked of Stripe and not settled yet (pending): followed by the poller until they are.</summary>
     public long RefundPendingAmount => RefundRequests.Where(r => !RefundedRequests.Contains(r.Key)).Sum(r => r.Value);
@@ -99,7 +99,7 @@ public sealed record CardPayment(
     public static CardPayment Create(CardPaymentStarted e) => new(
         e.PaymentId, e.MerchantId, e.SaleId, e.ReaderId, e.TillId, e.Amount, e.Currency, e.CaptureMethod, e.MemberId,
         e.MemberBarcode, e.BasketReference, e.StripeAccount, null, CardPaymentStatus.Started, 0, false, null, null, 0, 0,
-        [], new Dictionary<string, long>(), [], e.At, e.At, null);
+        [], new Dictionary<string, long>(), [], e.At, e.At, null, Loyalty: e.Loyalty);
 
     public CardPayment Apply(PaymentIntentCreated e) => this with { PaymentIntentId = e.PaymentIntentId, UpdatedAt = e.At };
 

@@ -1,8 +1,10 @@
 using System.Text.Json;
+using Fidpass.Contracts.Loyalty;
 using Fidpass.ServiceDefaults;
 using Fidpass.StripeTerminal.Readers;
 using Fidpass.StripeTerminal.Stripe;
 using Marten;
+using MassTransit;
 using Stripe;
 
 namespace Fidpass.StripeTerminal.Payments;
@@ -11,11 +13,12 @@ namespace Fidpass.StripeTerminal.Payments;
 public sealed record CardPaymentView(
     string SaleId, string? PaymentIntentId, string ReaderId, long Amount, string Currency, string Status, int Attempt,
     string CaptureMethod, Guid? MemberId, string? BasketReference, long AmountReceived, long AmountRefunded, long AmountRefundPending,
-    string? ErrorCode, string? ErrorMessage, string? NextStep)
+    string? ErrorCode, string? ErrorMessage, string? NextStep, LoyaltyNotice? Loyalty)
 {
     public static CardPaymentView From(CardPayment p) => new(
         p.SaleId, p.PaymentIntentId, p.ReaderId, p.Amount, p.Currency, StatusName(p), p.Attempt, p.CaptureMethod, p.MemberId,
-        p.BasketReference, p.AmountReceived, p.AmountRefunded, p.RefundPendingAmount, p.LastErrorCode, p.LastErrorMessage, NextStepFor(p));
+        p.BasketReference, p.AmountReceived, p.AmountRefunded, p.RefundPendingAmount, p.LastErrorCode, p.LastErrorMessage, NextStepFor(p),
+        p.Loyalty);
 
     private static string StatusName(CardPayment p) => p.Status switch
     {
@@ -51,6 +54,9 @@ public static class PaymentsApi
     {
         group.MapPost("/payments", StartAsync)
             .WithSummary("Encaisser une vente par carte sur un lecteur (idempotent par saleId)")
+            .WithDescription("Avec une carte de fidélité (memberBarcode), la réponse dit d'emblée si la vente créditera des points "
+                + "(loyalty.creditsPoints) et sinon pourquoi (loyalty.code : member_unknown, member_erased, member_of_another_merchant, "
+                + "loyalty_unavailable ; loyalty.message pour le caissier). La vente est encaissée dans tous les cas.")
             .Produces<CardPaymentView>(202).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
         group.MapGet("/payments/{saleId}", GetAsync).WithSummary("État d'une vente par carte").Produces<CardPaymentView>().ProducesProblem(404);
         group.MapPost("/payments/{saleId}/check", CheckAsync)
@@ -72,7 +78,8 @@ public static class PaymentsApi
     public const long DefaultMaxAmount = 1_000_000;
 
     private static async Task<IResult> StartAsync(
-        HttpContext http, IDocumentSession session, CardPayments payments, TimeProvider clock, IConfiguration configuration, CancellationToken ct)
+        HttpContext http, IDocumentSession session, CardPayments payments, IRequestClient<CheckMember> members, TimeProvider clock,
+        IConfiguration configuration, CancellationToken ct)
     {
         var merchant = http.Merchant();
         var (command, invalid) = await ReadStartAsync(http.Request, configuration.GetValue("Stripe:MaxAmountCents", DefaultMaxAmount), ct);
@@ -114,11 +121,17 @@ public static class PaymentsApi
         }
 
         var id = CardPayment.StreamId(merchant.MerchantId, command.SaleId!);
+        var known = await payments.LoadAsync(id, ct);
+
+        // The sale goes ahead whatever the card; the till is told now if it will earn nothing, and why.
+        // A replay answers what was said when the sale started.
+        var loyalty = known is null && memberId is { } card ? await members.AskAsync(merchant.MerchantId, card, ct) : null;
         var started = new CardPaymentStarted(
             id, merchant.MerchantId, command.SaleId!, readerId, command.TillId, command.Amount, command.Currency!,
             command.CaptureMethod ?? "automatic", memberId, command.MemberBarcode, command.BasketReference,
-            await session.StripeAccountAsync(merchant.MerchantId, ct), CardPayment.CreateKey(merchant.MerchantId, command.SaleId!), clock.GetUtcNow());
-        if (await payments.LoadAsync(id, ct) is { } known && Conflicts(known, started))
+            await session.StripeAccountAsync(merchant.MerchantId, ct), CardPayment.CreateKey(merchant.MerchantId, command.SaleId!), clock.GetUtcNow(),
+            loyalty);
+        if (known is not null && Conflicts(known, started))
         {
             return SaleConflict();
         }
