@@ -54,7 +54,7 @@ public sealed partial class ConfigurationKeyTests
     }
 
     /// <summary>
-    /// Read when: the framework reads it; the key is a string literal of the code; a connection string
+    /// Read when: the framework reads it; the key (or the list it is an element of) is a string literal of the code; a connection string
     /// whose name is a literal; or it lies under a <c>GetSection("…")</c> literal and names a literal
     /// or a property there (options records), an array index, or a section handed whole to a library.
     /// </summary>
@@ -66,6 +66,12 @@ public sealed partial class ConfigurationKeyTests
         }
 
         var segments = key.Split(':');
+        if (segments.Length > 1 && int.TryParse(segments[^1], out _)
+            && sources.Contains($"\"{string.Join(':', segments[..^1])}\"", StringComparison.OrdinalIgnoreCase))
+        {
+            return true; // an element of a list whose key is a literal of the code
+        }
+
         if (segments[0].Equals("ConnectionStrings", StringComparison.OrdinalIgnoreCase))
         {
             return segments.Length == 2 && sources.Contains($"\"{segments[1]}\"", StringComparison.Ordinal);
