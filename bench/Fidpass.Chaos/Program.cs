@@ -169,6 +169,9 @@ namespace Fidpass.Chaos
 
         public string? PaymentId { get; set; }
 
+        /// <summary>Refunded from the Stripe Dashboard during the run (in full): the credit must be reversed once.</summary>
+        public long RefundedCents { get; set; }
+
         public long? Collected { get; set; }
 
         /// <summary>Collected → balance visible to the till, for payments.</summary>
@@ -209,6 +212,18 @@ namespace Fidpass.Chaos
             CutDone = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
             Interlocked.Exchange(ref _cutNextCharge, 1);
             return CutDone.Task;
+        }
+
+        private int _refundNextCard;
+
+        public TaskCompletionSource<double>? RefundDone { get; private set; }
+
+        /// <summary>The next card sale is presented and refunded in full while Stripe's reads of its PaymentIntent fail.</summary>
+        public Task<double> RefundNextCardAsync()
+        {
+            RefundDone = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Exchange(ref _refundNextCard, 1);
+            return RefundDone.Task;
         }
 
         // ---- Integrator scans: open loop, retried with the SAME Idempotency-Key like a real till ----
@@ -359,7 +374,11 @@ namespace Fidpass.Chaos
                         return;
                     }
 
-                    if (status == "processing" && !presented)
+                    if (status == "processing" && !presented && op.PaymentId is { } intent && Interlocked.CompareExchange(ref _refundNextCard, 0, 1) == 1)
+                    {
+                        presented = await PresentAndRefundWhileReadsFailAsync(op, intent);
+                    }
+                    else if (status == "processing" && !presented)
                     {
                         // The customer taps the card on the reader.
                         using var present = await fake.PostAsync(new Uri($"/__fake/readers/{readerId}/present?number=4242424242424242", UriKind.Relative), null);
@@ -397,7 +416,63 @@ namespace Fidpass.Chaos
                 return;
             }
 
-            await WaitForCreditAsync(op, before);
+            if (op.RefundedCents == 0)
+            {
+                await WaitForCreditAsync(op, before);
+            }
+        }
+
+        /// <summary>
+        /// The fault of the refunded sale: every read of this sale's PaymentIntent fails (500) while the
+        /// customer taps the card and the merchant refunds it in full from the Stripe Dashboard, so the
+        /// refund reaches stripe-terminal and loyalty before the success does. Reads come back a few
+        /// seconds later; the sale must then be credited once and that credit reversed once.
+        /// </summary>
+        private async Task<bool> PresentAndRefundWhileReadsFailAsync(Operation op, string intent)
+        {
+            using (var failing = await fake.PostAsync(new Uri($"/__fake/faults?method=GET&path=/v1/payment_intents/{intent}&status=500&count=1000000", UriKind.Relative), null))
+            {
+                failing.EnsureSuccessStatusCode();
+            }
+
+            try
+            {
+                using var present = await fake.PostAsync(new Uri($"/__fake/readers/{readerId}/present?number=4242424242424242", UriKind.Relative), null);
+                if (!present.IsSuccessStatusCode)
+                {
+                    op.Note = $"present {(int)present.StatusCode}";
+                    op.Errors++;
+                    RefundDone?.TrySetResult(Now);
+                    return false;
+                }
+
+                using var dashboard = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/refunds", UriKind.Relative))
+                {
+                    Content = new FormUrlEncodedContent([new("payment_intent", intent)]),
+                };
+                dashboard.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "sk_test_chaosdashboard");
+                using var refunded = await fake.SendAsync(dashboard);
+                if (refunded.IsSuccessStatusCode)
+                {
+                    op.RefundedCents = (await refunded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("amount").GetInt64();
+                    op.Note = "presented and refunded in full while Stripe reads of its PaymentIntent failed";
+                    log.Say($"{op.Id}: presented and refunded ({op.RefundedCents} cents) while Stripe reads of {intent} fail");
+                }
+                else
+                {
+                    op.Note = $"dashboard refund {(int)refunded.StatusCode} {Truncate(await refunded.Content.ReadAsStringAsync())}";
+                    log.Say($"{op.Id}: the refund was refused ({op.Note})");
+                }
+
+                // The refund's webhooks reach stripe-terminal, and its PaymentRefunded loyalty, while the success cannot.
+                await Task.Delay(4000);
+                return true;
+            }
+            finally
+            {
+                using var cleared = await fake.DeleteAsync(new Uri("/__fake/faults", UriKind.Relative));
+                RefundDone?.TrySetResult(Now);
+            }
         }
 
         /// <summary>The sale named by a 409 <c>reader_busy</c>, if that is what the answer is.</summary>
@@ -575,6 +650,7 @@ namespace Fidpass.Chaos
             new("restart PostgreSQL", "infra", "restart-pg"),
             new("cut the Connector connection mid-charge", "cut"),
             new("the machine loses its initialisation behind a connected Connector", "lose-init"),
+            new("Stripe reads of one card sale fail while it is presented and refunded", "refund-while-reads-fail"),
         ];
     }
 
@@ -639,6 +715,15 @@ namespace Fidpass.Chaos
                         log.Say(step.Name);
                         using var armed = await simulator.Control.PutAsJsonAsync("/control/faults", new { loseInitializationBefore = "C" });
                         armed.EnsureSuccessStatusCode();
+                        break;
+                    }
+
+                case "refund-while-reads-fail":
+                    {
+                        log.Say("waiting for the next card sale: its PaymentIntent's reads will fail while it is presented and refunded");
+                        var refunded = flows.RefundNextCardAsync();
+                        var done = await Task.WhenAny(refunded, Task.Delay(TimeSpan.FromSeconds(60)));
+                        at = done == refunded ? await refunded : clock.Elapsed.TotalSeconds;
                         break;
                     }
 
@@ -732,6 +817,8 @@ namespace Fidpass.Chaos
     {
         private sealed record Credit(Guid Member, long Points, long AmountCents, string? PaymentId, string OperationId);
 
+        private sealed record Reversal(Guid Member, long Points, string ReversedOperationId, string OperationId);
+
         public async Task<Verdict> CheckAsync(Guid[] members)
         {
             var violations = new List<Violation>();
@@ -756,6 +843,8 @@ namespace Fidpass.Chaos
             }
 
             var credits = ledgers.SelectMany(l => l.Value.Credits).ToList();
+            var reversals = ledgers.SelectMany(l => l.Value.Reversals).ToList();
+            var reversalsOf = reversals.ToLookup(r => r.ReversedOperationId);
             var byPayment = credits.Where(c => c.PaymentId is not null).ToLookup(c => c.PaymentId!);
             var scansByKey = credits.Where(c => c.PaymentId is null).ToLookup(c => (c.Member, c.AmountCents));
             var matched = new HashSet<string>();
@@ -772,6 +861,18 @@ namespace Fidpass.Chaos
 
                 var collected = op.Flow == "scan" ? op.AmountCents : op.Collected ?? 0;
                 var expectedPoints = collected / 100;
+                if (found.Count == 1)
+                {
+                    // A sale refunded in full gives all its points back, once; any other credit keeps them.
+                    var taken = reversalsOf[found[0].OperationId].Sum(r => r.Points);
+                    var owed = op.RefundedCents > 0 && op.RefundedCents >= collected ? found[0].Points : 0;
+                    if (taken != owed)
+                    {
+                        violations.Add(new Violation(op.Id, op.Member.ToString(), op.RefundedCents > 0
+                            ? $"REFUND NOT REVERSED RIGHT: refunded {op.RefundedCents} cents of {collected}, {taken} of the {found[0].Points} points taken back ({reversalsOf[found[0].OperationId].Count()} reversal(s))"
+                            : $"UNEXPECTED REVERSAL: {taken} points taken back from a sale nobody refunded"));
+                    }
+                }
                 switch (op.Outcome)
                 {
                     case "ok" when found.Count == 0:
@@ -811,12 +912,18 @@ namespace Fidpass.Chaos
                 violations.Add(new Violation(c.OperationId, c.Member.ToString(), $"UNEXPECTED credit of {c.Points} points (amount {c.AmountCents}, payment {c.PaymentId ?? "-"}) matching nothing the till sent"));
             }
 
+            var creditIds = credits.Select(c => c.OperationId).ToHashSet();
+            foreach (var r in reversals.Where(r => !creditIds.Contains(r.ReversedOperationId)))
+            {
+                violations.Add(new Violation(r.OperationId, r.Member.ToString(), $"REVERSAL OF NOTHING: {r.Points} points taken back from operation {r.ReversedOperationId}, not a credit of this member"));
+            }
+
             foreach (var (member, ledger) in ledgers)
             {
-                var sum = ledger.Credits.Sum(c => c.Points);
+                var sum = ledger.Credits.Sum(c => c.Points) - ledger.Reversals.Sum(r => r.Points);
                 if (sum != ledger.Balance)
                 {
-                    violations.Add(new Violation("balance", member.ToString(), $"SUM MISMATCH: credits sum to {sum}, balance says {ledger.Balance}"));
+                    violations.Add(new Violation("balance", member.ToString(), $"SUM MISMATCH: credits less reversals sum to {sum}, balance says {ledger.Balance}"));
                 }
 
                 if (ledger.LookupPoints != ledger.Balance)
@@ -839,7 +946,9 @@ namespace Fidpass.Chaos
             var copies = await CheckBusAsync(ops, rebuilt, violations);
             await CheckDayTotalsAsync(rebuilt, violations);
 
-            log.Say($"checked {ops.Count} operations against {credits.Count} credits on {members.Length} members, {rebuilt.Events} stored events and {witness.Credited.Count} published credits: {violations.Count} violation(s)");
+            var refunded = ops.Count(o => o.RefundedCents > 0);
+            log.Say($"checked {ops.Count} operations against {credits.Count} credits and {reversals.Count} reversals ({refunded} sale(s) refunded) on {members.Length} members, " +
+                $"{rebuilt.Events} stored events, {witness.Credited.Count} published credits and {witness.Reversed.Count} published reversals: {violations.Count} violation(s)");
             return new Verdict(violations, credits.Count, credits.Sum(c => c.Points), unknownCredited, unknownNot, members.Length,
                 rebuilt.Events, witness.Credited.Count, copies, witness.Collected.Count);
         }
@@ -877,9 +986,28 @@ namespace Fidpass.Chaos
                 violations.Add(new Violation(operation.ToString(), seen.Message.MemberId.ToString(), $"PUBLISHED, NOT STORED: {seen.Message.Points} points on the bus, no such credit in the store"));
             }
 
-            foreach (var reversal in witness.Reversed.Values)
+            var storedReversals = rebuilt.Reversals.ToDictionary(r => r.OperationId);
+            for (var i = 0; i < 30 && !storedReversals.Keys.All(witness.Reversed.ContainsKey); i++)
             {
-                violations.Add(new Violation(reversal.OperationId.ToString(), reversal.MemberId.ToString(), $"UNEXPECTED REVERSAL of {reversal.Points} points (the run refunds nothing)"));
+                await Task.Delay(1000);
+            }
+
+            foreach (var reversal in rebuilt.Reversals)
+            {
+                if (!witness.Reversed.TryGetValue(reversal.OperationId, out var seen))
+                {
+                    violations.Add(new Violation(reversal.OperationId.ToString(), reversal.Member.ToString(), $"REVERSAL NOT PUBLISHED: {reversal.Points} points taken back in the store, no PointsReversed on the bus"));
+                }
+                else if (seen.Points != reversal.Points || seen.ReversedOperationId != reversal.ReversedOperationId || seen.MemberId != reversal.Member)
+                {
+                    violations.Add(new Violation(reversal.OperationId.ToString(), reversal.Member.ToString(),
+                        $"REVERSAL PUBLISHED WRONG: stored {reversal.Points} points of {reversal.ReversedOperationId}, published {seen.Points} of {seen.ReversedOperationId}"));
+                }
+            }
+
+            foreach (var (operation, seen) in witness.Reversed.Where(r => !storedReversals.ContainsKey(r.Key)))
+            {
+                violations.Add(new Violation(operation.ToString(), seen.MemberId.ToString(), $"REVERSAL PUBLISHED, NOT STORED: {seen.Points} points on the bus, no such reversal in the store"));
             }
 
             foreach (var payment in paid.Where(p => !witness.Collected.ContainsKey(p)))
@@ -908,7 +1036,11 @@ namespace Fidpass.Chaos
                 using var response = await http.SendAsync(request);
                 response.EnsureSuccessStatusCode();
                 var totals = await response.Content.ReadFromJsonAsync<JsonElement>();
-                var ofDay = rebuilt.Credits.Where(c => c.CapDay == day).ToList();
+                var reversedOf = rebuilt.Reversals.ToLookup(r => r.ReversedOperationId);
+                var ofDay = rebuilt.Credits.Where(c => c.CapDay == day)
+                    .Select(c => (Credit: c, Left: c.Points - reversedOf[c.OperationId].Sum(r => r.Points)))
+                    .Where(c => c.Left > 0)
+                    .ToList();
                 void Compare(string what, long shown, long expected)
                 {
                     if (shown != expected)
@@ -918,9 +1050,10 @@ namespace Fidpass.Chaos
                 }
 
                 var points = totals.GetProperty("points");
-                Compare("points credited", points.GetProperty("credited").GetInt64(), ofDay.Sum(c => c.Points));
+                // What still stands: a credit given back in full by a refund no longer counts.
+                Compare("points credited", points.GetProperty("credited").GetInt64(), ofDay.Sum(c => c.Left));
                 Compare("credits", points.GetProperty("credits").GetInt64(), ofDay.Count);
-                Compare("credits from payments", points.GetProperty("creditsFromPayments").GetInt64(), ofDay.Count(c => c.PaymentId is not null));
+                Compare("credits from payments", points.GetProperty("creditsFromPayments").GetInt64(), ofDay.Count(c => c.Credit.PaymentId is not null));
                 var payments = totals.GetProperty("payments");
                 cardCount += payments.GetProperty("card").GetProperty("count").GetInt64();
                 cardCents += payments.GetProperty("card").GetProperty("amountCents").GetInt64();
@@ -1007,7 +1140,7 @@ namespace Fidpass.Chaos
             }
         }
 
-        private sealed record Ledger(long Balance, long LookupPoints, List<Credit> Credits);
+        private sealed record Ledger(long Balance, long LookupPoints, List<Credit> Credits, List<Reversal> Reversals);
 
         private async Task<Dictionary<Guid, Ledger>> ReadLedgersAsync(Guid[] members)
         {
@@ -1020,14 +1153,22 @@ namespace Fidpass.Chaos
                 response.EnsureSuccessStatusCode();
                 var detail = await response.Content.ReadFromJsonAsync<JsonElement>();
                 var credits = new List<Credit>();
+                var reversals = new List<Reversal>();
                 foreach (var e in detail.GetProperty("history").EnumerateArray())
                 {
                     var type = e.GetProperty("type").GetString();
+                    if (type is "credit_reversed" or "CreditReversed")
+                    {
+                        var r = e.GetProperty("data");
+                        reversals.Add(new Reversal(member, r.GetProperty("points").GetInt64(), r.GetProperty("reversedOperationId").GetString()!, r.GetProperty("operationId").GetString()!));
+                        continue;
+                    }
+
                     if (type is not ("points_credited" or "PointsCredited"))
                     {
                         if (type is not ("member_enrolled" or "MemberEnrolled"))
                         {
-                            throw new InvalidOperationException($"unexpected event {type} in {member}'s stream: the checker only knows credits");
+                            throw new InvalidOperationException($"unexpected event {type} in {member}'s stream: the checker only knows credits and reversals");
                         }
 
                         continue;
@@ -1041,7 +1182,7 @@ namespace Fidpass.Chaos
 
                 var lookup = await till.GetFromJsonAsync<JsonElement>(new Uri($"/api/businesses/{merchant.Slug}/integration/lookup?barcode={member}", UriKind.Relative));
                 result[member] = new Ledger(detail.GetProperty("member").GetProperty("points").GetInt64(),
-                    lookup.GetProperty("member").GetProperty("points").GetInt64(), credits);
+                    lookup.GetProperty("member").GetProperty("points").GetInt64(), credits, reversals);
             }
 
             return result;

@@ -15,13 +15,16 @@ internal static class StoreAudit
 {
     internal sealed record RebuiltCredit(Guid OperationId, Guid Member, long Points, long AmountCents, string? PaymentId, string? Source, DateOnly? CapDay);
 
-    internal sealed record Rebuilt(Dictionary<Guid, long> Balances, List<RebuiltCredit> Credits, int Events, List<Violation> Violations);
+    internal sealed record RebuiltReversal(Guid OperationId, Guid ReversedOperationId, Guid Member, long Points);
+
+    internal sealed record Rebuilt(Dictionary<Guid, long> Balances, List<RebuiltCredit> Credits, List<RebuiltReversal> Reversals, int Events, List<Violation> Violations);
 
     public static async Task<Rebuilt> RebuildAsync(string connectionString, IReadOnlyCollection<Guid> members)
     {
         var violations = new List<Violation>();
         var balances = new Dictionary<Guid, long>();
         var credits = new List<RebuiltCredit>();
+        var reversals = new List<RebuiltReversal>();
         var operations = new Dictionary<Guid, Guid>();
         var events = 0;
         await using var connection = new NpgsqlConnection(connectionString);
@@ -98,6 +101,10 @@ internal static class StoreAudit
                     credits.Add(new RebuiltCredit(operation, member, d, Long(data, "AmountCents"), String(data, "PaymentId"), String(data, "Source"),
                         String(data, "CapDay") is { } day ? DateOnly.Parse(day, System.Globalization.CultureInfo.InvariantCulture) : null));
                 }
+                else if (type == "creditreversed")
+                {
+                    reversals.Add(new RebuiltReversal(operation, Guid.Parse(String(data, "ReversedOperationId") ?? Guid.Empty.ToString()), member, -d));
+                }
             }
 
             if (current != Guid.Empty)
@@ -135,7 +142,7 @@ internal static class StoreAudit
             violations.Add(new Violation("store", missing.ToString(), "NO STREAM for this member"));
         }
 
-        return new Rebuilt(balances, credits, events, violations);
+        return new Rebuilt(balances, credits, reversals, events, violations);
     }
 
     /// <summary>For <c>--sabotage</c>: adds points to a member's stored document behind its events' back.</summary>

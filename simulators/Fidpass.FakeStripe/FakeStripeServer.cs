@@ -305,6 +305,15 @@ public static class FakeStripeServer
 
             return Results.NoContent();
         });
+        control.MapDelete("/faults", () =>
+        {
+            lock (state.Gate)
+            {
+                faults.Clear();
+            }
+
+            return Results.NoContent();
+        });
         control.MapPost("/webhooks", (string? mode, int? delayMilliseconds, string? signature, string? apiVersion, string? target) =>
         {
             webhooks.Settings = new WebhookSettings
