@@ -60,7 +60,7 @@ var cashLoad = flows.CashLoopAsync(cashMembers, stop.Token);
 
 // ---- Faults ------------------------------------------------------------------------------------
 var faults = new List<FaultRecord>();
-var plan = FaultPlan.Build();
+var plan = FaultPlan.Build(options.Only);
 await Task.Delay(TimeSpan.FromSeconds(options.Warmup));
 var injector = new Injector(options, fake, simulator, flows, log, clock);
 foreach (var step in plan)
@@ -110,14 +110,14 @@ return verdict.Violations.Count == 0 ? 0 : 1;
 
 namespace Fidpass.Chaos
 {
-    internal sealed record ChaosOptions(string State, string Root, bool Short, int Duration, int ScanRate, int Members, double Warmup, double FaultGap, double Cooldown, string? ReportPath, bool Sabotage)
+    internal sealed record ChaosOptions(string State, string Root, bool Short, int Duration, int ScanRate, int Members, double Warmup, double FaultGap, double Cooldown, string? ReportPath, bool Sabotage, string? Only)
     {
         public static ChaosOptions Parse(string[] args)
         {
             string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
             var shortRun = args.Contains("--short");
             var duration = int.Parse(Arg("--duration") ?? (shortRun ? "100" : "600"), CultureInfo.InvariantCulture);
-            var faults = FaultPlan.Build().Count;
+            var faults = FaultPlan.Build(Arg("--only")).Count;
             // Warm-up (the baseline latency), one gap per fault, and a cool-down before the check.
             var warmup = Math.Max(8, duration * 0.08);
             var cooldown = Math.Max(10, duration * 0.08);
@@ -133,7 +133,8 @@ namespace Fidpass.Chaos
                 gap,
                 cooldown,
                 Arg("--report"),
-                args.Contains("--sabotage"));
+                args.Contains("--sabotage"),
+                Arg("--only"));
         }
     }
 
@@ -639,7 +640,11 @@ namespace Fidpass.Chaos
 
     internal static class FaultPlan
     {
-        public static List<FaultStep> Build() =>
+        /// <summary>Every fault, or only those whose name contains <paramref name="only"/> (<c>--only refund</c>).</summary>
+        public static List<FaultStep> Build(string? only = null) =>
+        [.. All.Where(f => only is null || f.Name.Contains(only, StringComparison.OrdinalIgnoreCase))];
+
+        private static readonly FaultStep[] All =
         [
             new("kill -9 gateway", "kill", "gateway"),
             new("kill -9 merchant-token", "kill", "merchant-token"),

@@ -10,7 +10,7 @@ using MassTransit;
 
 // Usage (with the system up):
 //   dotnet run -c Release --project bench/Fidpass.PaymentBench -- --admin-key <FIDPASS_ADMIN_KEY> \
-//     [--gateway http://127.0.0.1:5080] [--rabbitmq amqp://fidpass:fidpass@127.0.0.1:56720/] \
+//     [--gateway http://127.0.0.1:5080] [--rabbitmq amqp://fidpass:fidpass@127.0.0.1:26720/] \
 //     [--rate 200] [--payments 6000] [--members 200]
 // Creates a merchant and --members members through the gateway, then publishes PaymentCollected
 // (card, 7.90 €, a member attached) to the system's RabbitMQ at a fixed open-loop rate, as
@@ -129,7 +129,7 @@ internal sealed record Options(Uri Gateway, Uri RabbitMq, string AdminKey, int R
 
         return new Options(
             new Uri(Arg("--gateway", "http://127.0.0.1:5080")),
-            new Uri(Arg("--rabbitmq", "amqp://fidpass:fidpass@127.0.0.1:56720/")),
+            new Uri(Arg("--rabbitmq", "amqp://fidpass:fidpass@127.0.0.1:26720/")),
             Arg("--admin-key", Environment.GetEnvironmentVariable("FIDPASS_ADMIN_KEY")),
             int.Parse(Arg("--rate", "200"), CultureInfo.InvariantCulture),
             int.Parse(Arg("--payments", "6000"), CultureInfo.InvariantCulture),

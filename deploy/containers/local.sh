@@ -12,7 +12,7 @@ SOCK="$STATE/podman.sock"
 export DOCKER_HOST="unix://$SOCK"
 export COMPOSE_PROJECT_NAME=fidpass-containers
 COMPOSE=(docker-compose -f docker-compose.yml -f deploy/containers/compose.local.yml)
-# Ports away from the dev system's (5080-5110, 51xx, 55432, 56720, 55672, 55692, 12111, 8092, 8093).
+# Ports away from the dev system's (5080-5110, 51xx, 25432, 26720, 25672, 25692, 12111, 8092, 8093).
 export FIDPASS_GATEWAY_PORT=${FIDPASS_GATEWAY_PORT:-6080} FIDPASS_WEB_PORT=${FIDPASS_WEB_PORT:-6081}
 export FIDPASS_PG_PORT=${FIDPASS_PG_PORT:-6432} FIDPASS_MQ_PORT=${FIDPASS_MQ_PORT:-6672}
 export FIDPASS_MQ_MGMT_PORT=${FIDPASS_MQ_MGMT_PORT:-6673} FIDPASS_MQ_PROMETHEUS_PORT=${FIDPASS_MQ_PROMETHEUS_PORT:-6692}
