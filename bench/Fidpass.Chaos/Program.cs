@@ -451,7 +451,7 @@ namespace Fidpass.Chaos
                 {
                     Content = new FormUrlEncodedContent([new("payment_intent", intent)]),
                 };
-                dashboard.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "sk_test_chaosdashboard");
+                dashboard.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "sk_test_chaosDashboardRefunds0000000000000");
                 using var refunded = await fake.SendAsync(dashboard);
                 if (refunded.IsSuccessStatusCode)
                 {
