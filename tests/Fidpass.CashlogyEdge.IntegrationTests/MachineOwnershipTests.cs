@@ -48,7 +48,7 @@ public sealed class MachineOwnershipTests(EdgeFixture fixture)
 
     private static Task WaitReadyAsync(HttpClient http, string slug, Guid machineId) =>
         Eventually.True(async () => (await http.GetFromJsonAsync<JsonElement>($"/api/v1/merchants/{slug}/cash/machines/{machineId}", Ct))
-            .GetProperty("status").GetString() == "ready", within: TimeSpan.FromSeconds(60), what: "machine ready");
+            .GetProperty("status").GetString() == "ready", within: TimeSpan.FromSeconds(30), what: "machine ready");
 
     /// <summary>Watches the simulator until disposed and remembers the most clients it ever had at once.</summary>
     private sealed class ClientWatch : IAsyncDisposable

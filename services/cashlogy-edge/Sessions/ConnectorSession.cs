@@ -362,8 +362,15 @@ public sealed class ConnectorSession : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception ex) when (ex is SocketException or IOException or ReplyLostException or ConnectorUnavailableException or TimeoutException or OperationCanceledException)
+            catch (Exception ex)
             {
+                // Whatever failed (the Connector, the network, a bug), the loop must go on: a session whose
+                // loop died would look connected for ever and never reconnect.
+                if (ex is not (SocketException or IOException or ReplyLostException or ConnectorUnavailableException or TimeoutException or OperationCanceledException))
+                {
+                    _logger.LogError(ex, "Session of machine {MachineId} failed: reconnecting", MachineId);
+                }
+
                 await _turn.WaitAsync(stop);
                 try
                 {
@@ -437,7 +444,7 @@ public sealed class ConnectorSession : IAsyncDisposable
             Version = reply.Text(0);
             _connectionReady = true;
             await SetStatusAsync(SessionStatus.Ready, null);
-            await _ready(this);
+            await ReadyAsync();
             return;
         }
 
@@ -494,7 +501,7 @@ public sealed class ConnectorSession : IAsyncDisposable
         {
             // Initialised again inside a command's turn: settle what the reset left unknown, outside it.
             _initialisedAgain = false;
-            await _ready(this);
+            await ReadyAsync();
         }
 
         if (reply.Code == CashlogyReply.Illegal)
@@ -564,6 +571,23 @@ public sealed class ConnectorSession : IAsyncDisposable
         return reply;
     }
 
+    /// <summary>
+    /// The ready callback settles operations left unknown. Its failure (the store out of reach) says
+    /// nothing about the Connector: the session stays up, and the next health poll tries again.
+    /// </summary>
+    private async Task ReadyAsync()
+    {
+        try
+        {
+            await _ready(this);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !_stop.IsCancellationRequested)
+        {
+            _logger.LogError(ex, "Could not settle the pending operations of machine {MachineId}: trying again on the next health poll", MachineId);
+            _initialisedAgain = true;
+        }
+    }
+
     private async Task SetStatusAsync(SessionStatus status, string? detail)
     {
         if (status == Status && detail == StatusDetail)
@@ -595,9 +619,9 @@ public sealed class ConnectorSession : IAsyncDisposable
             {
                 await _loop;
             }
-            catch (OperationCanceledException)
+            catch (Exception)
             {
-                // Stopping.
+                // Stopping; whatever ended the loop was logged there.
             }
         }
 

@@ -74,6 +74,8 @@ public sealed partial class MachineSessions(IDocumentStore store, IServiceProvid
         });
 
     private readonly SemaphoreSlim _owning = new(1, 1);
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly ConcurrentDictionary<Guid, byte> _added = new();
     private AdvisoryLockSession? _locks;
 
     /// <summary>The <c>application_name</c> of this replica's lock session (in <c>pg_stat_activity</c>).</summary>
@@ -100,7 +102,8 @@ public sealed partial class MachineSessions(IDocumentStore store, IServiceProvid
                 while (true)
                 {
                     await TakeUnownedMachinesAsync(stoppingToken);
-                    await Task.Delay(AdvisoryLockSession.CheckInterval, stoppingToken);
+                    // Woken early by a machine added while the lock session was out of reach.
+                    await _wake.WaitAsync(AdvisoryLockSession.CheckInterval, stoppingToken);
                     await _locks.CheckAsync(stoppingToken);
                 }
             }
@@ -119,11 +122,35 @@ public sealed partial class MachineSessions(IDocumentStore store, IServiceProvid
 
     private async Task TakeUnownedMachinesAsync(CancellationToken stoppingToken)
     {
-        await using var session = store.QuerySession();
-        var taken = new List<Machine>();
-        foreach (var machine in await session.Query<Machine>().ToListAsync(stoppingToken))
+        List<Machine> machines;
+        try
         {
-            if (!_sessions.ContainsKey(machine.Id) && await _locks!.TryAcquireAsync(LockKey(machine.Id), stoppingToken))
+            await using var session = store.QuerySession();
+            machines = [.. await session.Query<Machine>().ToListAsync(stoppingToken)];
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            // The store, not the lock session, failed (pool exhausted, a slow schema check): the machines
+            // this replica owns stay open, and the next round tries again.
+            MachinesUnread(logger, ex);
+            return;
+        }
+
+        var taken = new List<Machine>();
+        foreach (var machine in machines)
+        {
+            if (_sessions.ContainsKey(machine.Id) || !await _locks!.TryAcquireAsync(LockKey(machine.Id), stoppingToken))
+            {
+                _added.TryRemove(machine.Id, out _);
+                continue;
+            }
+
+            if (_added.TryRemove(machine.Id, out _))
+            {
+                // Added through this replica and never owned by anyone: no previous owner to wait for.
+                Start(machine);
+            }
+            else
             {
                 taken.Add(machine);
             }
@@ -144,7 +171,9 @@ public sealed partial class MachineSessions(IDocumentStore store, IServiceProvid
 
     /// <summary>
     /// Opens the session of a machine just added (nobody can have owned it), or returns null when
-    /// another replica owns it or this replica's lock session is down.
+    /// another replica owns it. When this replica's lock session is not open yet or out of reach, the
+    /// machine is left to the ownership loop, woken at once, which starts it as soon as it holds the
+    /// lock, without the takeover delay (nobody can have owned a machine just added).
     /// </summary>
     public async Task<ConnectorSession?> OpenAsync(Machine machine)
     {
@@ -156,16 +185,23 @@ public sealed partial class MachineSessions(IDocumentStore store, IServiceProvid
         await _owning.WaitAsync();
         try
         {
-            return _locks is { } locks && await locks.TryAcquireAsync(LockKey(machine.Id), CancellationToken.None) ? Start(machine) : null;
+            if (_locks is { } locks)
+            {
+                return await locks.TryAcquireAsync(LockKey(machine.Id), CancellationToken.None) ? Start(machine) : null;
+            }
         }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException or ObjectDisposedException)
         {
-            return null;
+            OpenDeferred(logger, machine.Id, ex);
         }
         finally
         {
             _owning.Release();
         }
+
+        _added[machine.Id] = 0;
+        _wake.Release();
+        return null;
     }
 
     private async Task ReleaseAllAsync()
@@ -193,21 +229,32 @@ public sealed partial class MachineSessions(IDocumentStore store, IServiceProvid
     private ConnectorSession Start(Machine machine)
     {
         _machines[machine.Id] = machine;
-        return _sessions.GetOrAdd(machine.Id, _ =>
+        if (_sessions.TryGetValue(machine.Id, out var open))
         {
-            var settings = new SessionSettings(machine.Host, machine.Port, Options.Timeouts, Options.HealthPollInterval, Options.ReconnectDelay, Options.MaxReconnectDelay,
-                Options.MaintenanceCheckInterval, services.GetRequiredService<MachineNetworks>());
-            var created = new ConnectorSession(machine.Id, settings, logger,
-                (status, detail) => RecordStatusAsync(machine, status, detail),
-                ready => services.GetRequiredService<OperationRunner>().ReconcileAsync(ready, CancellationToken.None));
+            return open;
+        }
+
+        // Never started inside GetOrAdd: its factory may run twice when the loop and the API start the
+        // same machine at once, and the loser's session would keep a connection the winner never gets
+        // (the Connector serves one client).
+        var settings = new SessionSettings(machine.Host, machine.Port, Options.Timeouts, Options.HealthPollInterval, Options.ReconnectDelay, Options.MaxReconnectDelay,
+            Options.MaintenanceCheckInterval, services.GetRequiredService<MachineNetworks>());
+        var created = new ConnectorSession(machine.Id, settings, logger,
+            (status, detail) => RecordStatusAsync(machine, status, detail),
+            ready => services.GetRequiredService<OperationRunner>().ReconcileAsync(ready, CancellationToken.None));
+        var session = _sessions.GetOrAdd(machine.Id, created);
+        if (session == created)
+        {
             created.Start();
-            return created;
-        });
+        }
+
+        return session;
     }
 
     /// <summary>Closes the machine's session and gives up its lock (the machine was deleted).</summary>
     public async Task CloseAsync(Guid machineId)
     {
+        _added.TryRemove(machineId, out _);
         if (await CloseSessionAsync(machineId) && _locks is { } locks)
         {
             try
@@ -271,6 +318,12 @@ public sealed partial class MachineSessions(IDocumentStore store, IServiceProvid
         await ReleaseAllAsync();
         Live.TryRemove(this, out _);
     }
+
+    [LoggerMessage(LogLevel.Warning, "Cash machines could not be read: the machines nobody owns are taken on the next round")]
+    private static partial void MachinesUnread(ILogger logger, Exception exception);
+
+    [LoggerMessage(LogLevel.Warning, "Cash machine {MachineId} added while the lock session is out of reach: the ownership loop starts it")]
+    private static partial void OpenDeferred(ILogger logger, Guid machineId, Exception exception);
 
     [LoggerMessage(LogLevel.Warning, "Cash machine lock session lost or out of reach: every machine session closed, taking them again")]
     private static partial void LocksLost(ILogger logger, Exception exception);
