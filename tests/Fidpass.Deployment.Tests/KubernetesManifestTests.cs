@@ -383,6 +383,41 @@ public sealed class KubernetesManifestTests
         Assert.True(total <= maxConnections - 10, $"{pods} pods may open {total} connections; max_connections is {maxConnections}");
     }
 
+    [Fact]
+    public async Task The_containers_ingress_routes_exactly_like_the_local_overlays_Ingress()
+    {
+        // deploy/containers/ingress.conf is what the container smoke test enters through: it must be the
+        // local cluster's entry point, host by host and path by path.
+        var conf = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "deploy", "containers", "ingress.conf"), TestContext.Current.CancellationToken);
+        var servers = Regex.Matches(conf, @"server_name ([\w.-]+);(.*?)\n  \}", RegexOptions.Singleline, TimeSpan.FromSeconds(1))
+            .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+        var rendered = await Manifests.Render("local");
+        var rules = rendered.OfKind("Ingress").SelectMany(i => i["spec"]!["rules"]!.AsArray()).ToList();
+
+        Assert.Equal(rules.Select(r => (string)r!["host"]!).Order(), servers.Keys.Order());
+        foreach (var rule in rules)
+        {
+            var server = servers[(string)rule!["host"]!];
+            var paths = rule["http"]!["paths"]!.AsArray();
+            foreach (var path in paths)
+            {
+                var (route, backend, exact) = ((string)path!["path"]!, (string)path["backend"]!["service"]!["name"]!, (string?)path["pathType"] == "Exact");
+                if (backend == "fidpass-not-public")
+                {
+                    var closed = Regex.Match(server, @"location ~ \^/\(([\w|]+)\)\(/\|\$\) \{ return 503; \}", RegexOptions.None, TimeSpan.FromSeconds(1));
+                    Assert.Contains(route.TrimStart('/'), closed.Groups[1].Value.Split('|'));
+                }
+                else
+                {
+                    Assert.Contains($"location {(exact ? "= " : "")}{route} {{ proxy_pass http://{backend}:8080; }}", server, StringComparison.Ordinal);
+                }
+            }
+
+            // Nothing proxied that the Ingress does not route.
+            Assert.Equal(paths.Count(p => (string?)p!["backend"]!["service"]!["name"] != "fidpass-not-public"), Regex.Count(server, "proxy_pass"));
+        }
+    }
+
     private static async Task<(int Exit, string Stdout)> Validate(string yaml)
     {
         var start = new System.Diagnostics.ProcessStartInfo("node", $"\"{Path.Combine(Manifests.ValidatorFolder, "validate.js")}\"")
