@@ -17,6 +17,7 @@ export FIDPASS_GATEWAY_PORT=${FIDPASS_GATEWAY_PORT:-6080} FIDPASS_WEB_PORT=${FID
 export FIDPASS_PG_PORT=${FIDPASS_PG_PORT:-6432} FIDPASS_MQ_PORT=${FIDPASS_MQ_PORT:-6672}
 export FIDPASS_MQ_MGMT_PORT=${FIDPASS_MQ_MGMT_PORT:-6673} FIDPASS_MQ_PROMETHEUS_PORT=${FIDPASS_MQ_PROMETHEUS_PORT:-6692}
 export FIDPASS_FAKE_STRIPE_PORT=${FIDPASS_FAKE_STRIPE_PORT:-6111} FIDPASS_CASHLOGY_SIM_PORT=${FIDPASS_CASHLOGY_SIM_PORT:-6092}
+export FIDPASS_INGRESS_PORT=${FIDPASS_INGRESS_PORT:-6085}
 export FIDPASS_REGISTRY=${FIDPASS_REGISTRY:-localhost/fidpass} FIDPASS_TAG=${FIDPASS_TAG:-local}
 RUNTIME_BASE=localhost/fidpass-base/aspnet:10.0-bookworm
 
@@ -54,7 +55,8 @@ base() {
 }
 
 
-# PostgreSQL and RabbitMQ from Debian's packages (the official images cannot be pulled here).
+# PostgreSQL, RabbitMQ and nginx (the ingress controller's stand-in) from Debian's packages (the
+# official images cannot be pulled here).
 server() {
   local name=$1 packages=$2 image=localhost/fidpass-base/$1:$3
   podman image exists "$image" && [ -z "${FIDPASS_REBUILD_BASE:-}" ] && return
@@ -71,6 +73,7 @@ servers() {
   tools
   server postgres postgresql-15 15-bookworm
   server rabbitmq rabbitmq-server 3-bookworm
+  server ingress nginx-light 1.22-bookworm
 }
 
 # compose service name : project (the image is $FIDPASS_REGISTRY/<name>:$FIDPASS_TAG).
@@ -140,10 +143,12 @@ up() {
   wait_http "http://127.0.0.1:$FIDPASS_CASHLOGY_SIM_PORT/health"
   wait_http "http://127.0.0.1:$FIDPASS_GATEWAY_PORT/health"
   wait_http "http://127.0.0.1:$FIDPASS_WEB_PORT/health"
+  wait_http "http://espace.fidpass.localhost:$FIDPASS_INGRESS_PORT/"
 }
 
 smoke() {
-  GATEWAY="http://127.0.0.1:$FIDPASS_GATEWAY_PORT" WEB="http://127.0.0.1:$FIDPASS_WEB_PORT" \
+  # Through the ingress, by host name as in the cluster (curl resolves *.localhost to this machine).
+  GATEWAY="http://app.fidpass.localhost:$FIDPASS_INGRESS_PORT" WEB="http://espace.fidpass.localhost:$FIDPASS_INGRESS_PORT" \
   FAKE_STRIPE="http://127.0.0.1:$FIDPASS_FAKE_STRIPE_PORT" CASHLOGY_CONTROL="http://127.0.0.1:$FIDPASS_CASHLOGY_SIM_PORT" \
   ADMIN_KEY="${FIDPASS_ADMIN_KEY:-change-me-local-admin-key}" "$ROOT/deploy/containers/smoke.sh"
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Smoke test of the containerised system, through the gateway's published port as a user would:
-# an operator creates a merchant, the till scans a card (compat API), sells by card on the fake Stripe
-# and in cash on the Cashlogy simulator; each sale of the same amount must credit the member exactly
-# what the scan credited, once (nothing more arrives later). The web space must answer too.
+# Smoke test of the containerised system, through the ingress as a user of the cluster would (the
+# API host app.fidpass.localhost, the web-space host espace.fidpass.localhost; ./fidpass containers
+# points GATEWAY and WEB there): an operator creates a merchant, the till scans a card (compat API),
+# sells by card on the fake Stripe and in cash on the Cashlogy simulator; each sale of the same amount
+# must credit the member exactly what the scan credited, once (nothing more arrives later). The web
+# space must answer on its host, and neither host may expose metrics.
 # Env: GATEWAY (http://127.0.0.1:6080), WEB, FAKE_STRIPE, CASHLOGY_CONTROL, ADMIN_KEY.
 set -euo pipefail
 GATEWAY=${GATEWAY:-http://127.0.0.1:6080}
@@ -69,6 +71,9 @@ until_ok 60 bash -c "[ \"\$(curl -fsS -m 5 -H 'Authorization: Bearer $key' '$GAT
 settles 60 $((per_sale * 3))
 
 step "web space"
-code=$(curl -sS -m 15 -o /dev/null -w '%{http_code}' "$WEB/") || code=000
+status() { curl -sS -m 15 -o /dev/null -w '%{http_code}' "$1" || echo 000; }
+code=$(status "$WEB/")
 [[ $code == 2* || $code == 3* ]] || fail "the web space answered $code"
+code=$(status "$WEB/metrics"); [[ $code == 503 || $code == 404 ]] || fail "the web host serves /metrics ($code)"
+code=$(status "$GATEWAY/metrics"); [[ $code == 404 ]] || fail "the API host serves /metrics ($code)"
 echo "smoke test passed: merchant $slug, $per_sale points per sale, scan + card + cash credited once each" >&2

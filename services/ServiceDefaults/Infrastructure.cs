@@ -134,6 +134,7 @@ public static class Infrastructure
                 rabbit.ConfigureEndpoints(context);
             });
         });
+        builder.Services.AddHostedService<FaultCounterSeries>();
 
         return builder;
     }

@@ -4,10 +4,12 @@ using Fidpass.CashlogyEdge.Operations;
 using Fidpass.CashlogyEdge.Relay;
 using Fidpass.CashlogyEdge.Sessions;
 using Fidpass.ServiceDefaults;
+using JasperFx;
 using JasperFx.Events.Projections;
 using MassTransit;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Host.ApplyJasperFxExtensions();
 
 builder.AddServiceDefaults();
 builder.AddFidpassMarten("cashlogy_edge", opts =>
@@ -37,4 +39,6 @@ app.MapDefaultEndpoints();
 app.MapMachinesApi();
 app.MapOperationsApi();
 
-app.Run();
+// Operator commands run with the pod's configuration (docs/operations.md, "Rebuild projections"):
+// `fidpass-service projections list|rebuild …`; without arguments the service runs.
+return await app.RunJasperFxCommands(args);

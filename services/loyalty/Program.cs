@@ -11,9 +11,11 @@ using Fidpass.Loyalty.Redemptions;
 using Fidpass.Loyalty.Relay;
 using Fidpass.Loyalty.Reversals;
 using Fidpass.ServiceDefaults;
+using JasperFx;
 using MassTransit;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Host.ApplyJasperFxExtensions();
 
 builder.AddServiceDefaults();
 builder.AddFidpassMarten("loyalty", LoyaltyStore.Configure)
@@ -40,4 +42,6 @@ app.MapPrivacyApi();
 app.MapDayTotalsApi();
 app.MapPublicCardApi();
 
-app.Run();
+// Operator commands run with the pod's configuration (docs/operations.md, "Rebuild projections"):
+// `fidpass-service projections list|rebuild …`; without arguments the service runs.
+return await app.RunJasperFxCommands(args);

@@ -6,9 +6,11 @@ using Fidpass.MerchantToken.Mail;
 using Fidpass.MerchantToken.Merchants;
 using Fidpass.MerchantToken.Sessions;
 using Fidpass.ServiceDefaults;
+using JasperFx;
 using JasperFx.Events.Projections;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Host.ApplyJasperFxExtensions();
 
 builder.AddServiceDefaults();
 builder.AddFidpassMarten("merchant_token", opts =>
@@ -41,4 +43,6 @@ app.MapGroup("/api/v1")
 app.MapInternalApi();
 app.MapDevMailboxApi();
 
-app.Run();
+// Operator commands run with the pod's configuration (docs/operations.md, "Rebuild projections"):
+// `fidpass-service projections list|rebuild …`; without arguments the service runs.
+return await app.RunJasperFxCommands(args);

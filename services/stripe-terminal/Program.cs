@@ -4,10 +4,12 @@ using Fidpass.StripeTerminal.Payments;
 using Fidpass.StripeTerminal.Readers;
 using Fidpass.StripeTerminal.Stripe;
 using Fidpass.StripeTerminal.Webhooks;
+using JasperFx;
 using JasperFx.Events.Projections;
 using MassTransit;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Host.ApplyJasperFxExtensions();
 
 builder.AddServiceDefaults();
 builder.AddStripe();
@@ -48,4 +50,6 @@ app.MapDefaultEndpoints();
 app.MapTerminalGroup().MapStripeAccountApi().MapReadersApi().MapReaderDisplayApi().MapPaymentsApi();
 app.MapStripeWebhooks();
 
-app.Run();
+// Operator commands run with the pod's configuration (docs/operations.md, "Rebuild projections"):
+// `fidpass-service projections list|rebuild …`; without arguments the service runs.
+return await app.RunJasperFxCommands(args);

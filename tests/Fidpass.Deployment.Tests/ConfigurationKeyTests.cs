@@ -40,7 +40,7 @@ public sealed partial class ConfigurationKeyTests
     }
 
     /// <summary>Every setting a Deployment gives its first container, as configuration keys (<c>__</c> is <c>:</c>).</summary>
-    private static List<(string Key, JsonNode? Value)> Settings(Manifests.Rendered rendered, JsonNode deployment)
+    internal static List<(string Key, JsonNode? Value)> Settings(Manifests.Rendered rendered, JsonNode deployment)
     {
         var container = Manifests.Containers(deployment)[0]!;
         var settings = (container["env"]?.AsArray() ?? []).Select(e => ((string)e!["name"]!, (JsonNode?)e)).ToList();
@@ -56,7 +56,8 @@ public sealed partial class ConfigurationKeyTests
     /// <summary>
     /// Read when: the framework reads it; the key (or the list it is an element of) is a string literal of the code; a connection string
     /// whose name is a literal; or it lies under a <c>GetSection("…")</c> literal and names a literal
-    /// or a property there (options records), an array index, or a section handed whole to a library.
+    /// or a property there (options records), a sub-section read by a literal, an array index, or a
+    /// section handed whole to a library.
     /// </summary>
     public static bool IsRead(string key, string sources)
     {
@@ -89,6 +90,7 @@ public sealed partial class ConfigurationKeyTests
             if (sources.Contains($"LoadFromConfig(builder.Configuration.GetSection(\"{section}\"))", StringComparison.Ordinal)
                 || int.TryParse(rest, out _)
                 || sources.Contains($"[\"{rest}\"]", StringComparison.OrdinalIgnoreCase)
+                || sources.Contains($"GetSection(\"{rest}\")", StringComparison.OrdinalIgnoreCase)
                 || Regex.IsMatch(sources, $@"public [\w<>?]+ {Regex.Escape(rest)} {{ get;", RegexOptions.None, TimeSpan.FromSeconds(1)))
             {
                 return true;
@@ -148,6 +150,8 @@ public sealed partial class ConfigurationKeyTests
         Assert.True(IsRead("Smtp:Port", Sources("merchant-token")));
         Assert.True(IsRead("Cashlogy:HealthPollInterval", Sources("cashlogy-edge")));
         Assert.True(IsRead("ConnectionStrings:postgres", Sources("loyalty")));
+        Assert.True(IsRead("ForwardedHeaders:KnownNetworks:0", Sources("gateway")));
+        Assert.False(IsRead("ForwardedHeaders:TrustEveryone", Sources("gateway")));
         Assert.False(IsRead("ConnectionStrings:redis", Sources("loyalty")));
     }
 }

@@ -218,7 +218,9 @@ public sealed class KubernetesManifestTests
     {
         var rendered = await Manifests.Render(overlay);
 
-        Assert.All(rendered.OfKind("Service"), s => Assert.Equal("ClusterIP", (string?)s["spec"]!["type"] ?? "ClusterIP"));
+        // Only a name for the external broker's metrics port (production) may be something else.
+        Assert.All(rendered.OfKind("Service").Where(s => Manifests.Name(s) != "rabbitmq-metrics"),
+            s => Assert.Equal("ClusterIP", (string?)s["spec"]!["type"] ?? "ClusterIP"));
         var backends = rendered.OfKind("Ingress")
             .SelectMany(i => i["spec"]!["rules"]!.AsArray())
             .SelectMany(r => r!["http"]!["paths"]!.AsArray())
@@ -303,6 +305,117 @@ public sealed class KubernetesManifestTests
         Assert.NotNull(rendered.OfKind("ConfigMap").SingleOrDefault(c => Manifests.Name(c) == "fidpass-prometheus-rules"));
         Assert.NotNull(rendered.OfKind("ConfigMap").SingleOrDefault(c => Manifests.Name(c) == "fidpass-prometheus-config"));
         Assert.NotNull(rendered.OfKind("Deployment").SingleOrDefault(d => Manifests.Name(d) == "otel-collector"));
+    }
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("production")]
+    public async Task The_gateway_takes_client_addresses_from_the_ingress_controllers_network_only(string overlay)
+    {
+        // Without a trusted proxy every customer counts as the ingress controller in the per-IP limits.
+        var rendered = await Manifests.Render(overlay);
+        var settings = ConfigurationKeyTests.Settings(rendered, rendered.Single("Deployment", "gateway"));
+
+        var trusted = settings.Where(s => s.Key.StartsWith("ForwardedHeaders:Known", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(trusted);
+        Assert.All(trusted, s =>
+        {
+            var value = (string)s.Value!;
+            if (s.Key.StartsWith("ForwardedHeaders:KnownNetworks:", StringComparison.Ordinal))
+            {
+                var network = System.Net.IPNetwork.Parse(value);
+                // Trusting everyone would let any client choose its own address.
+                Assert.True(network.PrefixLength >= 8, $"{s.Key}={value} trusts too much");
+            }
+            else
+            {
+                Assert.Matches("^ForwardedHeaders:KnownProxies:[0-9]+$", s.Key);
+                Assert.NotNull(System.Net.IPAddress.Parse(value));
+            }
+        });
+    }
+
+    [Fact]
+    public async Task The_local_overlay_needs_no_ReadWriteMany_volume_and_keeps_the_web_replicas_with_their_key_ring()
+    {
+        var rendered = await Manifests.Render("local");
+
+        Assert.All(rendered.OfKind("PersistentVolumeClaim").Concat(rendered.OfKind("StatefulSet").SelectMany(s => s["spec"]!["volumeClaimTemplates"]?.AsArray().Select(t => t!.AsObject()) ?? [])),
+            claim => Assert.DoesNotContain("ReadWriteMany", claim["spec"]!["accessModes"]!.AsArray().Select(m => (string?)m)));
+        var affinity = rendered.Single("Deployment", "web")["spec"]!["template"]!["spec"]!["affinity"]?["podAffinity"]?["requiredDuringSchedulingIgnoredDuringExecution"]?.AsArray();
+        var term = Assert.Single(affinity ?? []);
+        Assert.Equal("kubernetes.io/hostname", (string?)term!["topologyKey"]);
+        Assert.Equal("web", (string?)term["labelSelector"]!["matchLabels"]!["app.kubernetes.io/name"]);
+    }
+
+    [Fact]
+    public async Task The_local_overlays_connection_pools_at_full_scale_fit_PostgreSQLs_max_connections()
+    {
+        var rendered = await Manifests.Render("local");
+        var postgres = Manifests.Containers(rendered.Single("StatefulSet", "postgres"))[0]!["args"]!.AsArray().Select(a => (string)a!).ToList();
+        var maxConnections = int.Parse(postgres[postgres.IndexOf("-c") + 1].Split('=')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var secrets = rendered.OfKind("Secret").ToDictionary(Manifests.Name);
+        var autoscaled = rendered.OfKind("HorizontalPodAutoscaler").ToDictionary(h => (string)h["spec"]!["scaleTargetRef"]!["name"]!, h => (int)h["spec"]!["maxReplicas"]!);
+
+        var total = 0;
+        var pods = 0;
+        foreach (var deployment in rendered.FidpassDeployments)
+        {
+            var reference = Manifests.Containers(deployment)[0]!["env"]?.AsArray()
+                .SingleOrDefault(e => (string?)e!["name"] == "ConnectionStrings__postgres")?["valueFrom"]?["secretKeyRef"];
+            if (reference is null)
+            {
+                continue;
+            }
+
+            var connection = Encoding.UTF8.GetString(Convert.FromBase64String((string)secrets[(string)reference["name"]!]["data"]![(string)reference["key"]!]!));
+            // Npgsql's default is 100.
+            var size = Regex.Match(connection, "Maximum Pool Size=([0-9]+)", RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+            var pool = size.Success ? int.Parse(size.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 100;
+            var replicas = autoscaled.TryGetValue(Manifests.Name(deployment), out var max) ? max : Manifests.Replicas(deployment);
+            // The pool, the daemon's leader lock and cashlogy-edge's machine locks (one connection each, outside the pool).
+            total += replicas * (pool + 2);
+            pods += replicas;
+        }
+
+        Assert.True(pods >= 8, $"only {pods} pods use PostgreSQL");
+        // Room left for an operator's psql and a migration.
+        Assert.True(total <= maxConnections - 10, $"{pods} pods may open {total} connections; max_connections is {maxConnections}");
+    }
+
+    [Fact]
+    public async Task The_containers_ingress_routes_exactly_like_the_local_overlays_Ingress()
+    {
+        // deploy/containers/ingress.conf is what the container smoke test enters through: it must be the
+        // local cluster's entry point, host by host and path by path.
+        var conf = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "deploy", "containers", "ingress.conf"), TestContext.Current.CancellationToken);
+        var servers = Regex.Matches(conf, @"server_name ([\w.-]+);(.*?)\n  \}", RegexOptions.Singleline, TimeSpan.FromSeconds(1))
+            .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+        var rendered = await Manifests.Render("local");
+        var rules = rendered.OfKind("Ingress").SelectMany(i => i["spec"]!["rules"]!.AsArray()).ToList();
+
+        Assert.Equal(rules.Select(r => (string)r!["host"]!).Order(), servers.Keys.Order());
+        foreach (var rule in rules)
+        {
+            var server = servers[(string)rule!["host"]!];
+            var paths = rule["http"]!["paths"]!.AsArray();
+            foreach (var path in paths)
+            {
+                var (route, backend, exact) = ((string)path!["path"]!, (string)path["backend"]!["service"]!["name"]!, (string?)path["pathType"] == "Exact");
+                if (backend == "fidpass-not-public")
+                {
+                    var closed = Regex.Match(server, @"location ~ \^/\(([\w|]+)\)\(/\|\$\) \{ return 503; \}", RegexOptions.None, TimeSpan.FromSeconds(1));
+                    Assert.Contains(route.TrimStart('/'), closed.Groups[1].Value.Split('|'));
+                }
+                else
+                {
+                    Assert.Contains($"location {(exact ? "= " : "")}{route} {{ proxy_pass http://{backend}:8080; }}", server, StringComparison.Ordinal);
+                }
+            }
+
+            // Nothing proxied that the Ingress does not route.
+            Assert.Equal(paths.Count(p => (string?)p!["backend"]!["service"]!["name"] != "fidpass-not-public"), Regex.Count(server, "proxy_pass"));
+        }
     }
 
     private static async Task<(int Exit, string Stdout)> Validate(string yaml)

@@ -16,6 +16,10 @@ public class ServiceHost<TMarker> : WebApplicationFactory<TMarker>
     private readonly List<Action<IServiceCollection>> _services = [];
     private string _environment = "Testing";
 
+    // The services end their Program with JasperFx's command line (operator commands such as
+    // `projections rebuild`); under WebApplicationFactory it must start the host it is handed.
+    static ServiceHost() => JasperFx.CommandLine.JasperFxEnvironment.AutoStartHost = true;
+
     public ServiceHost<TMarker> With(string key, string? value)
     {
         _settings[key] = value;
