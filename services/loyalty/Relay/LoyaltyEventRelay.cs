@@ -12,7 +12,7 @@ public sealed class LoyaltyEventRelay(IBus bus) : EventRelay(bus)
     public static readonly Type[] RelayedTypes =
     [
         typeof(Member.MemberEnrolled), typeof(Member.PointsCredited), typeof(Member.PointsAdjusted),
-        typeof(Member.RewardRedeemed), typeof(Member.CreditReversed),
+        typeof(Member.RewardRedeemed), typeof(Member.CreditReversed), typeof(Member.PointsExpired),
     ];
 
     protected override object? ToMessage(IEvent stored) => stored.Data switch
@@ -25,6 +25,8 @@ public sealed class LoyaltyEventRelay(IBus bus) : EventRelay(bus)
         Member.RewardRedeemed e => new RewardRedeemed(e.OperationId, e.MemberId, e.MerchantId, e.RewardName, e.Points, e.NewBalance, e.At),
         Member.CreditReversed { Points: > 0 } e =>
             new PointsReversed(e.OperationId, e.ReversedOperationId, e.MemberId, e.MerchantId, e.Points, e.NewBalance, e.RefundId, e.At),
+        Member.PointsExpired e => new PointsExpired(e.OperationId, e.MemberId, e.MerchantId, e.Points, e.NewBalance,
+            e.Rule == Expiry.ExpiryRule.Age ? PointsExpiryRule.Age : PointsExpiryRule.Inactivity, e.DueOn, e.At),
         _ => null,
     };
 }
