@@ -32,7 +32,7 @@ public sealed class ExpiryTests
         {
             Assert.NotNull(@event);
             Member = MemberWriter.Apply(Member, @event);
-            Lots = Lots.Apply(@event);
+            Lots = Lots.Fold(@event);
             Assert.Equal(Member.Points, Lots.Total);
             return @event;
         }

@@ -26,7 +26,7 @@ public sealed record PointLots(Guid Id, Guid MerchantId, PointLot[] Lots, DateOn
 
     public long Total => Lots.Sum(l => l.Points);
 
-    public PointLots Apply(object @event) => @event switch
+    public PointLots Fold(object @event) => @event switch
     {
         PointsCredited e => Earn(CreditDecider.MerchantDay(e.At), e.Points),
         PointsAdjusted { Delta: > 0 } e => Earn(CreditDecider.MerchantDay(e.At), e.Delta),
@@ -98,7 +98,7 @@ public sealed class PointLotsProjection : SingleStreamProjection<PointLots, Guid
     public override PointLots? Evolve(PointLots? snapshot, Guid id, IEvent e) => e.Data switch
     {
         MemberEnrolled enrolled => PointLots.Empty(id, enrolled.MerchantId),
-        _ => (snapshot ?? PointLots.Empty(id, MerchantOf(e.Data))).Apply(e.Data),
+        _ => (snapshot ?? PointLots.Empty(id, MerchantOf(e.Data))).Fold(e.Data),
     };
 
     private static Guid MerchantOf(object data) => data switch
