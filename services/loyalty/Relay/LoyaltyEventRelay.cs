@@ -11,22 +11,23 @@ public sealed class LoyaltyEventRelay(IBus bus) : EventRelay(bus)
 {
     public static readonly Type[] RelayedTypes =
     [
+        typeof(Member.PointsExpired),
         typeof(Member.MemberEnrolled), typeof(Member.PointsCredited), typeof(Member.PointsAdjusted),
-        typeof(Member.RewardRedeemed), typeof(Member.CreditReversed), typeof(Member.PointsExpired),
+        typeof(Member.RewardRedeemed), typeof(Member.CreditReversed),
     ];
 
     protected override object? ToMessage(IEvent stored) => stored.Data switch
     {
         Member.MemberEnrolled e => new MemberEnrolled(e.MemberId, e.MerchantId, e.At),
         Member.PointsCredited e => new PointsCredited(e.OperationId, e.MemberId, e.MerchantId, e.Points, e.NewBalance, e.Source, e.PaymentId, e.At),
+        Member.PointsExpired e => new PointsExpired(e.OperationId, e.MemberId, e.MerchantId, e.Points, e.NewBalance,
+            e.Rule == Expiry.ExpiryRule.Age ? PointsExpiryRule.Age : PointsExpiryRule.Inactivity, e.DueOn, e.At),
         Member.PointsAdjusted { Delta: > 0 } e =>
             new PointsCredited(e.OperationId, e.MemberId, e.MerchantId, e.Delta, e.NewBalance, PointsSource.Adjustment, null, e.At),
         Member.PointsAdjusted e => new PointsDebited(e.OperationId, e.MemberId, e.MerchantId, -e.Delta, e.NewBalance, e.Reason, e.At),
         Member.RewardRedeemed e => new RewardRedeemed(e.OperationId, e.MemberId, e.MerchantId, e.RewardName, e.Points, e.NewBalance, e.At),
         Member.CreditReversed { Points: > 0 } e =>
             new PointsReversed(e.OperationId, e.ReversedOperationId, e.MemberId, e.MerchantId, e.Points, e.NewBalance, e.RefundId, e.At),
-        Member.PointsExpired e => new PointsExpired(e.OperationId, e.MemberId, e.MerchantId, e.Points, e.NewBalance,
-            e.Rule == Expiry.ExpiryRule.Age ? PointsExpiryRule.Age : PointsExpiryRule.Inactivity, e.DueOn, e.At),
         _ => null,
     };
 }
