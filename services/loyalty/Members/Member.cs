@@ -62,9 +62,9 @@ public sealed record Member(
     {
         Points = e.NewBalance,
         LastVisitAt = e.At,
-        LastActivityAt = e.At,
         CapDay = e.CapDay,
         PointsOnCapDay = (e.CapDay == CapDay ? PointsOnCapDay : 0) + e.Points,
+        LastActivityAt = e.At,
     };
 
     public Member Apply(PointsAdjusted e) => this with { Points = e.NewBalance };
@@ -73,9 +73,9 @@ public sealed record Member(
 
     public Member Apply(CreditReversed e) => this with { Points = e.NewBalance };
 
-    public Member Apply(PointsExpired e) => this with { Points = e.NewBalance };
-
     public Member Apply(MemberErased e) => this with { Name = ErasedName, Email = null, Erased = true };
+
+    public Member Apply(PointsExpired e) => this with { Points = e.NewBalance };
 
     public long PointsCreditedOn(DateOnly day) => day == CapDay ? PointsOnCapDay : 0;
 }

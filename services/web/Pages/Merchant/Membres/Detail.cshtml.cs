@@ -107,7 +107,7 @@ public sealed class MembreModel(GatewayClient gateway, IStringLocalizer<Strings>
         }
 
         var parts = new List<string>();
-        foreach (var name in new[] { "points", "delta", "amountCents", "newBalance", "reason", "rule" })
+        foreach (var name in new[] { "points", "delta", "amountCents", "newBalance", "reason" })
         {
             var key = data.EnumerateObject().FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
             var value = key.Value;
@@ -115,7 +115,7 @@ public sealed class MembreModel(GatewayClient gateway, IStringLocalizer<Strings>
             {
                 var text = name == "amountCents" && value.TryGetInt64(out var cents)
                     ? (cents / 100m).ToString("0.00 €", System.Globalization.CultureInfo.CurrentCulture)
-                    : name == "rule" ? t["Expiry." + value.ToString()] : value.ToString();
+                    : value.ToString();
                 parts.Add($"{t["History." + name]} {text}");
             }
         }
