@@ -74,6 +74,7 @@ internal static class StoreAudit
                     "pointsadjusted" => Long(data, "Delta"),
                     "rewardredeemed" => -Long(data, "Points"),
                     "creditreversed" => -Long(data, "Points"),
+                    "pointsexpired" => -Long(data, "Points"),
                     _ => null,
                 };
                 if (delta is not { } d)

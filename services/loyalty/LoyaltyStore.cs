@@ -21,6 +21,10 @@ public static class LoyaltyStore
             .Index(m => m.MerchantId)
             .Index(m => m.Name);
 
+        // What expiry by age reads: a member's unspent points by the day they were earned.
+        options.Projections.Add(new Expiry.PointLotsProjection(), ProjectionLifecycle.Inline);
+        options.Schema.For<Expiry.PointLots>().Index(l => l.MerchantId);
+
         options.Schema.For<LoyaltyProgram>();
         options.Schema.For<IdempotencyRecord>().Index(r => r.MemberId);
         // The day's totals read credits, payments and refunds by merchant and Paris day.

@@ -3,6 +3,7 @@ using Fidpass.Loyalty.Adjustments;
 using Fidpass.Loyalty.Cards;
 using Fidpass.Loyalty.Crediting;
 using Fidpass.Loyalty.Enrolment;
+using Fidpass.Loyalty.Expiry;
 using Fidpass.Loyalty.Members;
 using Fidpass.Loyalty.Overview;
 using Fidpass.Loyalty.Privacy;
@@ -27,6 +28,7 @@ builder.AddFidpassMarten("loyalty", LoyaltyStore.Configure)
         }
     });
 builder.AddFidpassMessaging("loyalty", bus => bus.AddConsumers(typeof(LoyaltyApi).Assembly));
+builder.AddPointsExpiry();
 
 var app = builder.Build();
 

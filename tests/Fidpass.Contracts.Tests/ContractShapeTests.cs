@@ -30,6 +30,7 @@ public sealed class ContractShapeTests
         new PointsDebited(Operation, Member, Merchant, 50, 62, "Café offert", At),
         new PointsReversed(Operation, Operation, Member, Merchant, 5, 57, "re_3Q0xyz", At),
         new RewardRedeemed(Operation, Member, Merchant, "Café offert", 50, 7, At),
+        new PointsExpired(Operation, Member, Merchant, 30, 12, PointsExpiryRule.Age, new DateOnly(2026, 11, 23), At),
         new CheckMember(Merchant, Member),
         new MemberChecked(Merchant, Member, MemberStanding.Erased),
         new MerchantRegistered(Merchant, "cafe-dupont", "Café Dupont", "contact@cafe-dupont.fr", At),

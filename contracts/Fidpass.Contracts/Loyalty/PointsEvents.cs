@@ -93,3 +93,32 @@ public sealed record RewardRedeemed(
     long Points,
     long NewBalance,
     DateTimeOffset OccurredAt);
+
+/// <summary>The merchant's rule under which points expired.</summary>
+public enum PointsExpiryRule
+{
+    /// <summary>The whole balance, after the programme's number of months without activity (no credit, no reward).</summary>
+    Inactivity = 1,
+
+    /// <summary>Each credit, the programme's number of months after the day it was earned (oldest first).</summary>
+    Age = 2,
+}
+
+/// <summary>Points expired under the merchant's expiry rule (never more than once for the same points).</summary>
+/// <param name="OperationId">Unique id of the expiry (deduplication key).</param>
+/// <param name="MemberId">The member.</param>
+/// <param name="MerchantId">The merchant.</param>
+/// <param name="Points">Points removed (positive).</param>
+/// <param name="NewBalance">Balance after the expiry.</param>
+/// <param name="Rule">The rule that made them expire.</param>
+/// <param name="DueOn">The merchant's calendar day (Europe/Paris) the points were due to expire; for several credits expired together, the latest of their days.</param>
+/// <param name="OccurredAt">When the expiry was recorded (UTC), on or after <paramref name="DueOn"/>.</param>
+public sealed record PointsExpired(
+    Guid OperationId,
+    Guid MemberId,
+    Guid MerchantId,
+    long Points,
+    long NewBalance,
+    PointsExpiryRule Rule,
+    DateOnly DueOn,
+    DateTimeOffset OccurredAt);

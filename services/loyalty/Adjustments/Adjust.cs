@@ -40,7 +40,7 @@ public static class Adjust
         return app;
     }
 
-    private static async Task<IResult> AdjustAsync(string slug, Guid memberId, HttpRequest request, IDocumentStore store, CancellationToken ct)
+    private static async Task<IResult> AdjustAsync(string slug, Guid memberId, HttpRequest request, IDocumentStore store, TimeProvider time, CancellationToken ct)
     {
         if (Access.V1(request, slug, Scopes.Members, out var identity) is { } denied)
         {
@@ -67,7 +67,7 @@ public static class Adjust
 
         var command = new AdjustPoints(Guid.CreateVersion7(), delta, reason);
         return await Idempotency.ExecuteAsync(request, store, identity.MerchantId, memberId, $"v1-adjustment:{memberId}", raw,
-            (_, m, _) => Task.FromResult<(object?, Refusal?)>(Decide(m, command, DateTimeOffset.UtcNow)),
+            (_, m, _) => Task.FromResult<(object?, Refusal?)>(Decide(m, command, time.GetUtcNow())),
             (after, _) => new { operationId = command.OperationId, memberId, points = after.Points }, ct);
     }
 }

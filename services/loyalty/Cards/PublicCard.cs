@@ -11,7 +11,7 @@ public sealed record MerchantProfile(Guid Id, string Slug, string Name);
 /// <summary>
 /// The member's own card page reads its live balance here, anonymously: the member UUID printed on
 /// the card is the capability, as at the till. Read-only, and it tells no more than the card shows:
-/// the merchant's name, the member's first name and the balance (no e-mail, no history).
+/// the merchant's name, the member's first name, the balance and when points expire next (no e-mail, no history).
 /// A member of another merchant, an erased member or an unknown id are all the same 404.
 /// </summary>
 public static class PublicCard
@@ -55,11 +55,12 @@ public static class PublicCard
         }
 
         var profile = await profileLoad;
+        var nextExpiry = Expiry.Expire.Render(await Expiry.Expire.NextAsync(session, member, ct));
         request.HttpContext.Response.Headers.CacheControl = "no-store";
         return Results.Json(new
         {
             merchant = new { slug = profile?.Slug ?? identity.Slug, name = profile?.Name },
-            member = new { id = member.Id, firstName = FirstName(member.Name), points = member.Points },
+            member = new { id = member.Id, firstName = FirstName(member.Name), points = member.Points, nextExpiry },
         });
     }
 }

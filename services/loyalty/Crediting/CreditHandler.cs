@@ -23,6 +23,7 @@ public static class CreditHandler
 {
     public static async Task<IResult> HandleAsync(
         IDocumentStore store,
+        TimeProvider time,
         CreditRequest request,
         Func<Refusal, IResult> refuse,
         Func<Member, PointsCredited, object> render,
@@ -64,7 +65,7 @@ public static class CreditHandler
 
             var program = await programLoad ?? LoyaltyProgram.Default(member.MerchantId);
             var command = new CreditPoints(Guid.CreateVersion7(), request.Input!, request.Source, null, ClampToCaps: false);
-            var (credited, refusal) = CreditDecider.Decide(member, program, command, DateTimeOffset.UtcNow);
+            var (credited, refusal) = CreditDecider.Decide(member, program, command, time.GetUtcNow());
             if (refusal is not null || credited is null)
             {
                 return refuse(refusal ?? CompatResults.MemberNotFound);

@@ -23,6 +23,12 @@ public sealed record CreditReversed(
     Guid OperationId, Guid ReversedOperationId, Guid MemberId, Guid MerchantId, long Points, long NewBalance,
     long RefundedCents, string? RefundId, DateTimeOffset At);
 
+/// <summary>Points expired under the programme's rule (see <c>Expiry/Expire.cs</c>).</summary>
+/// <param name="Rule"><c>inactivity</c> or <c>age</c>.</param>
+/// <param name="DueOn">The merchant's day they were due to expire (the latest one when several credits expire together).</param>
+public sealed record PointsExpired(
+    Guid OperationId, Guid MemberId, Guid MerchantId, long Points, long NewBalance, string Rule, DateOnly DueOn, DateTimeOffset At);
+
 /// <summary>GDPR erasure: the person's identity is gone, the ledger's numbers stay.</summary>
 public sealed record MemberErased(Guid MemberId, Guid MerchantId, DateTimeOffset At);
 
@@ -30,7 +36,9 @@ public sealed record MemberErased(Guid MemberId, Guid MerchantId, DateTimeOffset
 /// A member's state, rebuilt from its stream and kept inline as a snapshot document: it is both the
 /// write model (Decide functions read it, its version guards concurrent writers) and the read model
 /// (lookup, search). Email is stored lower-case; a unique index on (MerchantId, Email) makes
-/// enrolment idempotent in the database.
+/// enrolment idempotent in the database. <see cref="LastActivityAt"/> is the last time the member
+/// earned points or took a reward: what expiry after inactivity counts from (a refund, a merchant's
+/// correction or an expiry is not the member's activity).
 /// </summary>
 public sealed record Member(
     Guid Id,
@@ -42,7 +50,8 @@ public sealed record Member(
     DateTimeOffset EnrolledAt,
     bool Erased,
     DateOnly CapDay,
-    long PointsOnCapDay)
+    long PointsOnCapDay,
+    DateTimeOffset? LastActivityAt = null)
 {
     public const string ErasedName = "Membre supprimé";
 
@@ -55,15 +64,18 @@ public sealed record Member(
         LastVisitAt = e.At,
         CapDay = e.CapDay,
         PointsOnCapDay = (e.CapDay == CapDay ? PointsOnCapDay : 0) + e.Points,
+        LastActivityAt = e.At,
     };
 
     public Member Apply(PointsAdjusted e) => this with { Points = e.NewBalance };
 
-    public Member Apply(RewardRedeemed e) => this with { Points = e.NewBalance };
+    public Member Apply(RewardRedeemed e) => this with { Points = e.NewBalance, LastActivityAt = e.At };
 
     public Member Apply(CreditReversed e) => this with { Points = e.NewBalance };
 
     public Member Apply(MemberErased e) => this with { Name = ErasedName, Email = null, Erased = true };
+
+    public Member Apply(PointsExpired e) => this with { Points = e.NewBalance };
 
     public long PointsCreditedOn(DateOnly day) => day == CapDay ? PointsOnCapDay : 0;
 }

@@ -61,6 +61,7 @@ public static class MemberWriter
         PointsAdjusted e => member.Apply(e),
         RewardRedeemed e => member.Apply(e),
         CreditReversed e => member.Apply(e),
+        PointsExpired e => member.Apply(e),
         MemberErased e => member.Apply(e),
         _ => member,
     };

@@ -85,6 +85,7 @@ public static class MembersApi
         }
 
         var history = await session.Events.FetchStreamAsync(memberId, token: ct);
-        return Results.Json(new { member = Render(member), history = history.Select(Render) });
+        var nextExpiry = Expiry.Expire.Render(await Expiry.Expire.NextAsync(session, member, ct));
+        return Results.Json(new { member = Render(member), nextExpiry, history = history.Select(Render) });
     }
 }

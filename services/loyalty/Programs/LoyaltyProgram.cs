@@ -1,6 +1,9 @@
+using Fidpass.Loyalty.Expiry;
+
 namespace Fidpass.Loyalty.Programs;
 
 /// <summary>A merchant's rules. Document id = merchant id. Amounts in cents, points in whole points.</summary>
+/// <param name="Expiry">When points expire; null (every program stored before expiry existed) = never.</param>
 public sealed record LoyaltyProgram(
     Guid Id,
     string Type,
@@ -8,7 +11,8 @@ public sealed record LoyaltyProgram(
     long PointsPerVisit,
     long MinAmountCents,
     long? MaxPointsPerOperation,
-    long? MaxPointsPerMemberPerDay)
+    long? MaxPointsPerMemberPerDay,
+    ExpiryRule? Expiry = null)
 {
     public const string PointsType = "points";
     public const string StampsType = "stamps";

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Fidpass.Contracts.Merchants;
 using Fidpass.Loyalty.Crediting;
+using Fidpass.Loyalty.Expiry;
 using Fidpass.Loyalty.Http;
 using Marten;
 using MassTransit;
@@ -26,6 +27,7 @@ public static class ProgramApi
         minAmountEur = p.MinAmountCents == 0 ? (decimal?)null : p.MinAmountCents / 100m,
         maxPointsPerOperation = p.MaxPointsPerOperation,
         maxPointsPerMemberPerDay = p.MaxPointsPerMemberPerDay,
+        pointsExpiry = p.Expiry is { } rule ? new { policy = rule.Policy, months = rule.Months, since = rule.Since } : null,
     };
 
     private static async Task<IResult> GetAsync(string slug, HttpRequest request, IQuerySession session, CancellationToken ct)
@@ -39,7 +41,7 @@ public static class ProgramApi
         return Results.Json(Render(program));
     }
 
-    private static async Task<IResult> PutAsync(string slug, HttpRequest request, IDocumentSession session, CancellationToken ct)
+    private static async Task<IResult> PutAsync(string slug, HttpRequest request, IDocumentSession session, TimeProvider time, CancellationToken ct)
     {
         if (Access.V1(request, slug, Scopes.Program, out var identity) is { } denied)
         {
@@ -52,18 +54,26 @@ public static class ProgramApi
             return CompatResults.Problem(bodyRefusal);
         }
 
-        var (program, refusal) = Validate(identity.MerchantId, body);
+        var (program, refusal) = Validate(identity.MerchantId, body, CreditDecider.MerchantDay(time.GetUtcNow()));
         if (refusal is not null)
         {
             return CompatResults.Problem(refusal);
         }
 
-        session.Store(program!);
+        // The same rule sent again keeps the day it started from (a form saved for another field must
+        // not push every expiry back).
+        if (program!.Expiry is { } rule && await session.LoadAsync<LoyaltyProgram>(identity.MerchantId, ct) is { Expiry: { } stored } && rule.SameAs(stored))
+        {
+            program = program with { Expiry = stored };
+        }
+
+        session.Store(program);
         await session.SaveChangesAsync(ct);
-        return Results.Json(Render(program!));
+        return Results.Json(Render(program));
     }
 
-    public static (LoyaltyProgram? Program, Refusal? Refusal) Validate(Guid merchantId, JsonElement body)
+    /// <param name="today">The merchant's day, when a new expiry rule starts counting from.</param>
+    public static (LoyaltyProgram? Program, Refusal? Refusal) Validate(Guid merchantId, JsonElement body, DateOnly today)
     {
         static Refusal Invalid(string field, string message) => new(400, "INVALID_PROGRAM", $"{field} : {message}");
 
@@ -100,7 +110,42 @@ public static class ProgramApi
             return (null, Invalid("maxPointsPerMemberPerDay", "entier positif ou absent."));
         }
 
-        return (new LoyaltyProgram(merchantId, type, perEuro!.Value, perVisit!.Value, minCents, perOperation, perDay), null);
+        var (expiry, expiryError) = ReadExpiry(body, today);
+        if (expiryError is not null)
+        {
+            return (null, Invalid("pointsExpiry", expiryError));
+        }
+
+        return (new LoyaltyProgram(merchantId, type, perEuro!.Value, perVisit!.Value, minCents, perOperation, perDay, expiry), null);
+    }
+
+    /// <summary><c>pointsExpiry</c>: absent or null (never), or <c>{"policy": "inactivity"|"age", "months": 1…120}</c>.</summary>
+    private static (ExpiryRule? Rule, string? Error) ReadExpiry(JsonElement body, DateOnly today)
+    {
+        if (!body.TryGetProperty("pointsExpiry", out var expiry) || expiry.ValueKind == JsonValueKind.Null)
+        {
+            return (null, null);
+        }
+
+        const string Shape = "objet { \"policy\": \"inactivity\" ou \"age\", \"months\": nombre de mois } ou null pour des points qui n'expirent jamais.";
+        if (expiry.ValueKind != JsonValueKind.Object)
+        {
+            return (null, Shape);
+        }
+
+        var policy = expiry.TryGetProperty("policy", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+        if (policy is not (ExpiryRule.Inactivity or ExpiryRule.Age))
+        {
+            return (null, "policy vaut « inactivity » (tout le solde après N mois sans activité) ou « age » (chaque crédit N mois après l'avoir gagné).");
+        }
+
+        if (!expiry.TryGetProperty("months", out var m) || m.ValueKind != JsonValueKind.Number || !m.TryGetInt32(out var months)
+            || months < 1 || months > ExpiryRule.MaxMonths)
+        {
+            return (null, $"months est un nombre entier de mois, de 1 à {ExpiryRule.MaxMonths}.");
+        }
+
+        return (new ExpiryRule(policy, months, today), null);
     }
 
     private static bool ReadCount(JsonElement body, string name, bool required, long max, out long? value)

@@ -40,7 +40,7 @@ public static class Redeem
         return app;
     }
 
-    private static async Task<IResult> RedeemAsync(string slug, Guid memberId, HttpRequest request, IDocumentStore store, CancellationToken ct)
+    private static async Task<IResult> RedeemAsync(string slug, Guid memberId, HttpRequest request, IDocumentStore store, TimeProvider time, CancellationToken ct)
     {
         if (Access.V1(request, slug, Scopes.Members, out var identity) is { } denied)
         {
@@ -62,7 +62,7 @@ public static class Redeem
         var name = body.TryGetProperty("rewardName", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : "";
         var command = new RedeemReward(Guid.CreateVersion7(), name, points);
         return await Idempotency.ExecuteAsync(request, store, identity.MerchantId, memberId, $"v1-redemption:{memberId}", raw,
-            (_, m, _) => Task.FromResult<(object?, Refusal?)>(Decide(m, command, DateTimeOffset.UtcNow)),
+            (_, m, _) => Task.FromResult<(object?, Refusal?)>(Decide(m, command, time.GetUtcNow())),
             (after, _) => new { operationId = command.OperationId, memberId, points = after.Points }, ct);
     }
 }

@@ -11,6 +11,7 @@ public sealed class LoyaltyEventRelay(IBus bus) : EventRelay(bus)
 {
     public static readonly Type[] RelayedTypes =
     [
+        typeof(Member.PointsExpired),
         typeof(Member.MemberEnrolled), typeof(Member.PointsCredited), typeof(Member.PointsAdjusted),
         typeof(Member.RewardRedeemed), typeof(Member.CreditReversed),
     ];
@@ -19,6 +20,8 @@ public sealed class LoyaltyEventRelay(IBus bus) : EventRelay(bus)
     {
         Member.MemberEnrolled e => new MemberEnrolled(e.MemberId, e.MerchantId, e.At),
         Member.PointsCredited e => new PointsCredited(e.OperationId, e.MemberId, e.MerchantId, e.Points, e.NewBalance, e.Source, e.PaymentId, e.At),
+        Member.PointsExpired e => new PointsExpired(e.OperationId, e.MemberId, e.MerchantId, e.Points, e.NewBalance,
+            e.Rule == Expiry.ExpiryRule.Age ? PointsExpiryRule.Age : PointsExpiryRule.Inactivity, e.DueOn, e.At),
         Member.PointsAdjusted { Delta: > 0 } e =>
             new PointsCredited(e.OperationId, e.MemberId, e.MerchantId, e.Delta, e.NewBalance, PointsSource.Adjustment, null, e.At),
         Member.PointsAdjusted e => new PointsDebited(e.OperationId, e.MemberId, e.MerchantId, -e.Delta, e.NewBalance, e.Reason, e.At),

@@ -16,6 +16,15 @@ function show(card) {
     document.querySelector('[data-card-balance]').textContent = String(card.points);
     document.querySelector('[data-card-points]').hidden = false;
   }
+  const expiry = document.querySelector('[data-card-expiry]');
+  if (expiry && 'nextExpiry' in card) {
+    const next = card.nextExpiry;
+    expiry.hidden = !next;
+    if (next) {
+      const day = new Date(next.on + 'T12:00:00').toLocaleDateString('fr-FR');
+      expiry.textContent = expiry.dataset.template.replace('{0}', String(next.points)).replace('{1}', day);
+    }
+  }
 }
 
 const saved = member && JSON.parse(localStorage.getItem(storageKey) || 'null');
@@ -34,7 +43,7 @@ async function refresh() {
     }
     const body = await response.json();
     // The name typed at enrolment on this phone stays; the route only gives the first name.
-    const card = { name: saved?.name || body.member.firstName, merchant: body.merchant.name || '', points: body.member.points };
+    const card = { name: saved?.name || body.member.firstName, merchant: body.merchant.name || '', points: body.member.points, nextExpiry: body.member.nextExpiry ?? null };
     show(card);
     localStorage.setItem(storageKey, JSON.stringify({ ...(saved || {}), ...card }));
     document.querySelector('[data-card-stale]').hidden = true;

@@ -23,6 +23,7 @@ public sealed class MembreModel(GatewayClient gateway, IStringLocalizer<Strings>
 
     public MemberRow? Member { get; private set; }
     public IReadOnlyList<HistoryRow> History { get; private set; } = [];
+    public (long Points, DateOnly On)? NextExpiry { get; private set; }
     public string? DeltaError { get; private set; }
     public string? ReasonError { get; private set; }
     public string? Error { get; private set; }
@@ -86,12 +87,15 @@ public sealed class MembreModel(GatewayClient gateway, IStringLocalizer<Strings>
         }
 
         Member = MemberRow.From(result.Body.GetProperty("member"));
+        NextExpiry = result.Body.TryGetProperty("nextExpiry", out var next) && next.ValueKind == JsonValueKind.Object
+            ? (next.Number("points"), DateOnly.Parse(next.Text("on"), System.Globalization.CultureInfo.InvariantCulture))
+            : null;
         History = [.. result.Body.Items("history").Reverse().Select(h => new HistoryRow(
             h.TryGetProperty("at", out var at) ? at.GetDateTimeOffset() : default, Known(h.Text("type")), Summary(h.TryGetProperty("data", out var d) ? d : default)))];
         return true;
     }
 
-    private static readonly string[] KnownEvents = ["member_enrolled", "points_credited", "credit_reversed", "points_adjusted", "reward_redeemed", "member_erased"];
+    private static readonly string[] KnownEvents = ["member_enrolled", "points_credited", "credit_reversed", "points_adjusted", "reward_redeemed", "points_expired", "member_erased"];
 
     private static string Known(string type) => KnownEvents.Contains(type) ? type : "other";
 

@@ -15,6 +15,8 @@ public sealed class ProgrammeModel(GatewayClient gateway, IStringLocalizer<Strin
     [BindProperty] public string? PointsPerVisit { get; set; }
     [BindProperty] public string? MinAmountEur { get; set; }
     [BindProperty] public string? MaxPointsPerOperation { get; set; }
+    [BindProperty] public string ExpiryPolicy { get; set; } = "none";
+    [BindProperty] public string? ExpiryMonths { get; set; }
 
     public Dictionary<string, string> Errors { get; } = [];
     public string? Error { get; private set; }
@@ -28,6 +30,11 @@ public sealed class ProgrammeModel(GatewayClient gateway, IStringLocalizer<Strin
         PointsPerVisit = p.Text("pointsPerVisit");
         MinAmountEur = p.Text("minAmountEur").Replace('.', ',');
         MaxPointsPerOperation = p.Text("maxPointsPerOperation");
+        if (p.TryGetProperty("pointsExpiry", out var expiry) && expiry.ValueKind == System.Text.Json.JsonValueKind.Object)
+        {
+            ExpiryPolicy = expiry.Text("policy") is "age" ? "age" : "inactivity";
+            ExpiryMonths = expiry.Text("months");
+        }
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
@@ -36,6 +43,20 @@ public sealed class ProgrammeModel(GatewayClient gateway, IStringLocalizer<Strin
         var perVisit = Count(nameof(PointsPerVisit), PointsPerVisit, required: true);
         var max = Count(nameof(MaxPointsPerOperation), MaxPointsPerOperation, required: false);
         var min = Euros.Parse(MinAmountEur);
+        var policy = ExpiryPolicy is "inactivity" or "age" ? ExpiryPolicy : null;
+        int? months = null;
+        if (policy is not null)
+        {
+            if (int.TryParse(ExpiryMonths?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var m) && m is >= 1 and <= 120)
+            {
+                months = m;
+            }
+            else
+            {
+                Errors[nameof(ExpiryMonths)] = t["Program.ExpiryMonthsInvalid"];
+            }
+        }
+
         if (min.Error is { } minError)
         {
             Errors[nameof(MinAmountEur)] = t[minError];
@@ -50,6 +71,7 @@ public sealed class ProgrammeModel(GatewayClient gateway, IStringLocalizer<Strin
                 pointsPerVisit = perVisit,
                 minAmountEur = min.Cents is { } cents ? Euros.Format(cents) : null,
                 maxPointsPerOperation = max,
+                pointsExpiry = policy is null ? null : new { policy, months },
             }, ct);
             if (result.Ok)
             {
