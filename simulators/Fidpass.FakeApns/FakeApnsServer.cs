@@ -64,14 +64,25 @@ public static class FakeApnsServer
 
         var app = builder.Build();
         var state = app.Services.GetRequiredService<FakeApnsState>();
-        var hasKey = !string.IsNullOrWhiteSpace(options.KeyPath);
         var verifier = ECDsa.Create();
-        if (hasKey)
-        {
-            verifier.ImportFromPem(File.ReadAllText(options.KeyPath!));
-        }
-
+        var hasKey = false;
+        var keyGate = new Lock();
         app.Lifetime.ApplicationStopped.Register(verifier.Dispose);
+
+        // Read at the first push, not at start: under ./fidpass and compose the wallet writes the test key when it starts.
+        bool KeyLoaded()
+        {
+            lock (keyGate)
+            {
+                if (!hasKey && !string.IsNullOrWhiteSpace(options.KeyPath) && File.Exists(options.KeyPath))
+                {
+                    verifier.ImportFromPem(File.ReadAllText(options.KeyPath));
+                    hasKey = true;
+                }
+
+                return hasKey;
+            }
+        }
 
         app.MapPost("/3/device/{token}", async (string token, HttpContext http) =>
         {
@@ -79,7 +90,7 @@ public static class FakeApnsServer
             var payload = await new StreamReader(request.Body, Encoding.UTF8).ReadToEndAsync(http.RequestAborted);
             // Without a configured key the fake cannot tell a provider from anyone: it refuses every token.
             var tokenReason = "InvalidProviderToken";
-            if (!hasKey || !ValidToken(request.Headers.Authorization.ToString(), options, verifier, out tokenReason))
+            if (!KeyLoaded() || !ValidToken(request.Headers.Authorization.ToString(), options, verifier, out tokenReason))
             {
                 return Reason(403, tokenReason);
             }

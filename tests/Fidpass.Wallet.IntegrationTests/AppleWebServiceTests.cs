@@ -173,8 +173,14 @@ public sealed class RedeliveryTests(WalletFixture fixture)
             Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
         }
 
-        var credit = await member.CreditAsync(20);
+        // Two credits stamped with the same instant: only the operation id tells the first one's redelivery apart.
+        var at = DateTimeOffset.UtcNow;
+        var credit = new PointsCredited(Guid.NewGuid(), member.Id, member.MerchantId, 20, 20, PointsSource.Payment, "pi_1", at);
+        var next = new PointsCredited(Guid.NewGuid(), member.Id, member.MerchantId, 5, 25, PointsSource.Payment, "pi_2", at);
+        await fixture.PublishAsync(credit);
         await Eventually.True(() => Task.FromResult(fixture.PushesTo(pushToken) == 1), TimeSpan.FromSeconds(15), "first push");
+        await fixture.PublishAsync(next);
+        await Eventually.True(() => Task.FromResult(fixture.PushesTo(pushToken) == 2), TimeSpan.FromSeconds(15), "second push");
         using var before = await member.LatestPassAsync(token);
         var lastModified = before.Content.Headers.LastModified;
 
@@ -182,9 +188,10 @@ public sealed class RedeliveryTests(WalletFixture fixture)
         await fixture.PublishAsync(credit with { });
         await Eventually.True(() => Task.FromResult(fixture.Consumed.GetValueOrDefault(credit.OperationId) == 3), TimeSpan.FromSeconds(30), "both redeliveries consumed");
 
-        Assert.Equal(1, fixture.PushesTo(pushToken));
+        Assert.Equal(2, fixture.PushesTo(pushToken));
         using var after = await member.LatestPassAsync(token, lastModified);
         Assert.Equal(HttpStatusCode.NotModified, after.StatusCode);
+        Assert.Equal(25, (long)(await member.PassJsonAsync())["storeCard"]!["primaryFields"]![0]!["value"]!);
     }
 
     [Fact]

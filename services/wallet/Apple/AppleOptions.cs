@@ -7,8 +7,6 @@ namespace Fidpass.Wallet.Apple;
 /// </summary>
 public sealed class AppleOptions
 {
-    public const string Section = "Wallet:Apple";
-
     /// <summary>The pass type id registered with Apple; also the APNs topic.</summary>
     public string PassTypeIdentifier { get; init; } = "pass.fr.fidpass.test";
 

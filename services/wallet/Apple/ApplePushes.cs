@@ -31,13 +31,29 @@ public sealed class ApnsToken : IDisposable
     public ApnsToken(AppleOptions options, TimeProvider time, ILogger<ApnsToken> log)
     {
         _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        if (string.IsNullOrWhiteSpace(options.Apns.KeyPath))
+        var path = options.Apns.KeyPath;
+        if (string.IsNullOrWhiteSpace(path))
         {
             log.LogWarning("Wallet:Apple:Apns:KeyPath is not set: APNs tokens are signed with a key generated at start; Apple refuses them");
         }
+        else if (File.Exists(path))
+        {
+            _key.ImportFromPem(File.ReadAllText(path));
+        }
         else
         {
-            _key.ImportFromPem(File.ReadAllText(options.Apns.KeyPath));
+            // A development machine or compose: the key is made here and the fake APNs reads it from
+            // the same path. Apple issues real keys; this one only ever talks to the fake.
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+                File.WriteAllText(path, _key.ExportPkcs8PrivateKeyPem());
+                log.LogWarning("Wallet:Apple:Apns:KeyPath named no file: a test key was generated there; Apple refuses it");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.LogWarning("Wallet:Apple:Apns:KeyPath names no file (and none can be written there): APNs tokens are signed with a key generated at start; Apple refuses them");
+            }
         }
 
         _keyId = options.Apns.KeyId;
@@ -121,6 +137,7 @@ public sealed class ApplePushes(IHttpClientFactory clients, ApnsToken token, App
             using var response = await clients.CreateClient(HttpClientName).SendAsync(request, ct);
             if (response.IsSuccessStatusCode)
             {
+                WalletMetrics.Push("sent");
                 return true;
             }
 
@@ -130,6 +147,7 @@ public sealed class ApplePushes(IHttpClientFactory clients, ApnsToken token, App
                 await using var session = store.LightweightSession();
                 session.Delete<AppleRegistration>(device.Id);
                 await session.SaveChangesAsync(ct);
+                WalletMetrics.Push("gone");
                 if (log.IsEnabled(LogLevel.Information))
                 {
                     log.LogInformation("APNs: device {Device} no longer takes pass {Pass}'s updates (410); unregistered", device.DeviceLibraryIdentifier, device.SerialNumber);
@@ -140,10 +158,13 @@ public sealed class ApplePushes(IHttpClientFactory clients, ApnsToken token, App
 
             log.LogWarning("APNs refused the push for pass {Pass}: {Status} {Reason}", device.SerialNumber, (int)response.StatusCode, reason);
             // A refused token or topic does not get better by retrying; APNs' own trouble (429, 5xx) does.
-            return (int)response.StatusCode is >= 400 and < 500 and not 429;
+            var refused = (int)response.StatusCode is >= 400 and < 500 and not 429;
+            WalletMetrics.Push(refused ? "refused" : "failed");
+            return refused;
         }
         catch (HttpRequestException e)
         {
+            WalletMetrics.Push("failed");
             log.LogWarning(e, "APNs unreachable for pass {Pass}; retried later", device.SerialNumber);
             return false;
         }

@@ -7,7 +7,7 @@ public static class AppleWallet
     /// <summary>Options, signer, pass builder and the HTTP/2 APNs client.</summary>
     public static IHostApplicationBuilder AddAppleWallet(this IHostApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(AppleOptions.Section).Get<AppleOptions>() ?? new AppleOptions();
+        var options = builder.Configuration.GetSection("Wallet:Apple").Get<AppleOptions>() ?? new AppleOptions();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<PassSigner>();
         builder.Services.AddSingleton<PkPass>();

@@ -135,6 +135,7 @@ public static class PassKitWebService
 
         var merchant = await session.LoadAsync<WalletMerchant>(pass.MerchantId, ct) ?? WalletMerchant.Unknown(pass.MerchantId);
         request.HttpContext.Response.Headers[HeaderNames.LastModified] = pass.LastModified.ToString("R", CultureInfo.InvariantCulture);
+        WalletMetrics.Pass("device");
         return Results.File(pkPass.Build(pass, merchant), PkPass.ContentType, $"{pass.Id}.pkpass");
     }
 

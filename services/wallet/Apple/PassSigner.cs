@@ -16,7 +16,7 @@ public sealed class PassSigner : IDisposable
 
     public PassSigner(AppleOptions options, ILogger<PassSigner> log)
     {
-        if (!string.IsNullOrWhiteSpace(options.CertificatePath))
+        if (!string.IsNullOrWhiteSpace(options.CertificatePath) && File.Exists(options.CertificatePath))
         {
             _certificate = X509CertificateLoader.LoadPkcs12FromFile(options.CertificatePath, options.CertificatePassword,
                 X509KeyStorageFlags.EphemeralKeySet);
@@ -32,7 +32,7 @@ public sealed class PassSigner : IDisposable
 
         var chain = TestCertificates.Create(options.PassTypeIdentifier, options.TeamIdentifier);
         (TestRoot, _intermediate, _certificate) = (chain.Root, chain.Intermediate, chain.Pass);
-        log.LogWarning("Wallet:Apple:CertificatePath is not set: passes are signed with a test chain generated at start; real iPhones refuse them");
+        log.LogWarning("Wallet:Apple:CertificatePath names no file: passes are signed with a test chain generated at start; real iPhones refuse them");
     }
 
     /// <summary>The root of the generated test chain, when no certificate is configured.</summary>

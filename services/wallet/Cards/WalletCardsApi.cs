@@ -31,6 +31,7 @@ public static class WalletCardsApi
 
         var merchant = await session.LoadAsync<WalletMerchant>(pass.MerchantId, ct) ?? WalletMerchant.Unknown(pass.MerchantId);
         request.HttpContext.Response.Headers.CacheControl = "no-store";
+        WalletMetrics.Pass("card");
         return Results.File(pkPass.Build(pass, merchant), PkPass.ContentType, "carte-fidelite.pkpass");
     }
 
