@@ -25,7 +25,8 @@ public sealed class ContractShapeTests
     [
         new PaymentCollected("pi_3Q0abc", Merchant, 1290, "eur", PaymentMethod.Card, "tmr_FDOt2wlRZEdpd7", Member, "T12-0042", At),
         new PaymentRefunded("re_3Q0xyz", "pi_3Q0abc", Merchant, 500, "eur", At),
-        new MemberEnrolled(Member, Merchant, At),
+        new MemberEnrolled(Member, Merchant, At) { FirstName = "Camille" },
+        new MemberErased(Member, Merchant, At),
         new PointsCredited(Operation, Member, Merchant, 12, 112, PointsSource.Payment, "pi_3Q0abc", At),
         new PointsDebited(Operation, Member, Merchant, 50, 62, "Café offert", At),
         new PointsReversed(Operation, Operation, Member, Merchant, 5, 57, "re_3Q0xyz", At),

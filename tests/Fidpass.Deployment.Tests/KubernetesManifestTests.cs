@@ -230,7 +230,7 @@ public sealed class KubernetesManifestTests
         var paths = rendered.OfKind("Ingress").SelectMany(i => i["spec"]!["rules"]!.AsArray())
             .SelectMany(r => r!["http"]!["paths"]!.AsArray().Select(p => (Path: (string)p!["path"]!, Backend: (string?)p["backend"]!["service"]!["name"])))
             .ToList();
-        Assert.Equal(["/api/", "/webhooks/stripe"], paths.Where(p => p.Backend == "gateway").Select(p => p.Path).Order());
+        Assert.Equal(["/api/", "/wallet/apple/", "/webhooks/stripe"], paths.Where(p => p.Backend == "gateway").Select(p => p.Path).Order());
         Assert.Equal(["/alive", "/health", "/metrics", "/openapi", "/ready"], paths.Where(p => p.Backend == "fidpass-not-public").Select(p => p.Path).Order());
         Assert.Empty(rendered.OfKind("Endpoints"));
         if (overlay == "production")

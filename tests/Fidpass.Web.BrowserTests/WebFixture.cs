@@ -7,6 +7,7 @@ using Fidpass.Gateway.IntegrationTests;
 using Fidpass.Loyalty;
 using Fidpass.StripeTerminal;
 using Fidpass.Testing;
+using Fidpass.Wallet;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Playwright;
 using ConnectorSimulator = Fidpass.CashlogySimulator.CashlogySimulator;
@@ -74,6 +75,8 @@ public sealed class WebFixture : GatewayFixture, IAsyncLifetime
         await AddServiceAsync<LoyaltyApi>("loyalty");
         await AddServiceAsync<StripeTerminalApi>("stripe-terminal", host => host
             .With("Stripe:ApiBase", FakeStripe.BaseAddress!.ToString().TrimEnd('/')));
+        // No Apple credentials: the wallet signs with its generated test chain (no phone registers here, nothing is pushed).
+        await AddServiceAsync<WalletApi>("wallet");
         await AddServiceAsync<CashlogyEdgeApi>("cashlogy-edge", host => host
             .AllowingLoopbackCashMachines()
             .With("Cashlogy:HealthPollInterval", "00:00:00.200")

@@ -20,7 +20,14 @@ public enum PointsSource
 /// <param name="MemberId">The member's UUID, printed as the card's barcode.</param>
 /// <param name="MerchantId">The merchant.</param>
 /// <param name="OccurredAt">When (UTC).</param>
-public sealed record MemberEnrolled(Guid MemberId, Guid MerchantId, DateTimeOffset OccurredAt);
+public sealed record MemberEnrolled(Guid MemberId, Guid MerchantId, DateTimeOffset OccurredAt)
+{
+    /// <summary>
+    /// The first word of the name the member enrolled with, as their card shows it (wallet passes);
+    /// null from publishers older than this field. Never the full name nor the e-mail.
+    /// </summary>
+    public string? FirstName { get; init; }
+}
 
 /// <summary>Points were added to a member's balance.</summary>
 /// <param name="OperationId">Unique id of the crediting operation (deduplication key).</param>

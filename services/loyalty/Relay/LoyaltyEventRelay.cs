@@ -1,4 +1,5 @@
 using Fidpass.Contracts.Loyalty;
+using Fidpass.Loyalty.Cards;
 using Fidpass.ServiceDefaults;
 using JasperFx.Events;
 using MassTransit;
@@ -13,12 +14,12 @@ public sealed class LoyaltyEventRelay(IBus bus) : EventRelay(bus)
     [
         typeof(Member.PointsExpired),
         typeof(Member.MemberEnrolled), typeof(Member.PointsCredited), typeof(Member.PointsAdjusted),
-        typeof(Member.RewardRedeemed), typeof(Member.CreditReversed),
+        typeof(Member.RewardRedeemed), typeof(Member.CreditReversed), typeof(Member.MemberErased),
     ];
 
     protected override object? ToMessage(IEvent stored) => stored.Data switch
     {
-        Member.MemberEnrolled e => new MemberEnrolled(e.MemberId, e.MerchantId, e.At),
+        Member.MemberEnrolled e => new MemberEnrolled(e.MemberId, e.MerchantId, e.At) { FirstName = PublicCard.FirstName(e.Name) },
         Member.PointsCredited e => new PointsCredited(e.OperationId, e.MemberId, e.MerchantId, e.Points, e.NewBalance, e.Source, e.PaymentId, e.At),
         Member.PointsExpired e => new PointsExpired(e.OperationId, e.MemberId, e.MerchantId, e.Points, e.NewBalance,
             e.Rule == Expiry.ExpiryRule.Age ? PointsExpiryRule.Age : PointsExpiryRule.Inactivity, e.DueOn, e.At),
@@ -28,6 +29,7 @@ public sealed class LoyaltyEventRelay(IBus bus) : EventRelay(bus)
         Member.RewardRedeemed e => new RewardRedeemed(e.OperationId, e.MemberId, e.MerchantId, e.RewardName, e.Points, e.NewBalance, e.At),
         Member.CreditReversed { Points: > 0 } e =>
             new PointsReversed(e.OperationId, e.ReversedOperationId, e.MemberId, e.MerchantId, e.Points, e.NewBalance, e.RefundId, e.At),
+        Member.MemberErased e => new MemberErased(e.MemberId, e.MerchantId, e.At),
         _ => null,
     };
 }

@@ -18,6 +18,9 @@ public sealed class CarteModel(IConfiguration configuration) : PageModel
     /// </summary>
     public string Endpoint => $"{Gateway.GatewayClient.PublicAddress(configuration)}/api/v1/merchants/{Uri.EscapeDataString(Slug)}/cards/{MemberId}";
 
+    /// <summary>The signed Apple Wallet pass of this card (wallet service, through the gateway's public route).</summary>
+    public string AppleWalletUrl => $"{Endpoint}/wallet/apple";
+
     public string Slug { get; private set; } = "";
     public Guid MemberId { get; private set; }
     public string QrSvg { get; private set; } = "";

@@ -1,0 +1,65 @@
+using Fidpass.Contracts.Loyalty;
+using Fidpass.Contracts.Merchants;
+using Marten;
+using MassTransit;
+
+namespace Fidpass.Wallet.Passes;
+
+/// <summary>
+/// Loyalty's member events, as passes see them. Loyalty does not know this service: it only listens.
+/// Points expiry: when loyalty publishes an expiry contract, map it here to a <see cref="PassChange"/>
+/// with its operation id, the new balance and a negative delta, like <see cref="PointsDebited"/>.
+/// </summary>
+public sealed class MemberEventConsumers(PassUpdates updates) :
+    IConsumer<MemberEnrolled>, IConsumer<PointsCredited>, IConsumer<PointsDebited>, IConsumer<PointsReversed>,
+    IConsumer<RewardRedeemed>, IConsumer<MemberErased>
+{
+    public Task Consume(ConsumeContext<MemberEnrolled> context)
+    {
+        var e = context.Message;
+        return updates.ApplyAsync(new PassChange(null, e.MemberId, e.MerchantId, null, 0, e.FirstName ?? "", false, e.OccurredAt), context.CancellationToken);
+    }
+
+    public Task Consume(ConsumeContext<PointsCredited> context)
+    {
+        var e = context.Message;
+        return updates.ApplyAsync(new PassChange(e.OperationId, e.MemberId, e.MerchantId, e.NewBalance, e.Points, null, false, e.OccurredAt), context.CancellationToken);
+    }
+
+    public Task Consume(ConsumeContext<PointsDebited> context)
+    {
+        var e = context.Message;
+        return updates.ApplyAsync(new PassChange(e.OperationId, e.MemberId, e.MerchantId, e.NewBalance, -e.Points, null, false, e.OccurredAt), context.CancellationToken);
+    }
+
+    public Task Consume(ConsumeContext<PointsReversed> context)
+    {
+        var e = context.Message;
+        return updates.ApplyAsync(new PassChange(e.OperationId, e.MemberId, e.MerchantId, e.NewBalance, -e.Points, null, false, e.OccurredAt), context.CancellationToken);
+    }
+
+    public Task Consume(ConsumeContext<RewardRedeemed> context)
+    {
+        var e = context.Message;
+        return updates.ApplyAsync(new PassChange(e.OperationId, e.MemberId, e.MerchantId, e.NewBalance, -e.Points, null, false, e.OccurredAt), context.CancellationToken);
+    }
+
+    public Task Consume(ConsumeContext<MemberErased> context)
+    {
+        var e = context.Message;
+        return updates.ApplyAsync(new PassChange(null, e.MemberId, e.MerchantId, null, 0, null, true, e.OccurredAt), context.CancellationToken);
+    }
+}
+
+/// <summary>The merchant's name on its customers' passes.</summary>
+public sealed class MerchantRegisteredConsumer(IDocumentStore store) : IConsumer<MerchantRegistered>
+{
+    public async Task Consume(ConsumeContext<MerchantRegistered> context)
+    {
+        var e = context.Message;
+        await using var session = store.LightweightSession();
+        var known = await session.LoadAsync<WalletMerchant>(e.MerchantId, context.CancellationToken);
+        session.Store((known ?? WalletMerchant.Unknown(e.MerchantId)) with { Slug = e.Slug, Name = e.Name });
+        await session.SaveChangesAsync(context.CancellationToken);
+    }
+}

@@ -1,0 +1,128 @@
+namespace Fidpass.Wallet.Passes;
+
+/// <summary>
+/// What a member's wallet pass shows, kept from loyalty's events (document id = member UUID = the
+/// pass's serial number and barcode). <see cref="Revision"/> counts the changes a phone must learn
+/// about; <see cref="NotifiedRevision"/> is the last one pushed, so a change whose pushes failed is
+/// pushed again by <see cref="PendingNotifications"/> and a redelivered event, which changes
+/// nothing, pushes nothing.
+/// </summary>
+/// <param name="MemberName">The member's first name (never the e-mail); empty once erased.</param>
+/// <param name="BalanceAt">When the balance was true: an older event arriving late does not overwrite it.</param>
+/// <param name="LastChange">The last change, as the phone announces it (« +12 points »).</param>
+/// <param name="UpdatedAt">When the pass last changed, exactly: the PassKit web service's update tag.</param>
+/// <param name="LastModified">Whole seconds, strictly increasing per pass: HTTP dates have no finer precision.</param>
+/// <param name="AuthenticationToken">The pass's own secret, which phones present (<c>ApplePass …</c>).</param>
+public sealed record WalletPass(
+    Guid Id,
+    Guid MerchantId,
+    string MemberName,
+    long Balance,
+    DateTimeOffset BalanceAt,
+    string? LastChange,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset LastModified,
+    long Revision,
+    long NotifiedRevision,
+    string AuthenticationToken,
+    bool Erased)
+{
+    public long UpdateTag => UpdatedAt.UtcTicks;
+}
+
+/// <summary>The merchant as its customers' passes show it (document id = merchant id), from <c>MerchantRegistered</c>.</summary>
+/// <param name="BackgroundColor">CSS <c>rgb(r, g, b)</c>, as Apple's pass.json wants it.</param>
+public sealed record WalletMerchant(Guid Id, string Slug, string Name, string BackgroundColor, string ForegroundColor, string LabelColor)
+{
+    public const string DefaultBackground = "rgb(31, 58, 96)";
+    public const string DefaultForeground = "rgb(255, 255, 255)";
+    public const string DefaultLabel = "rgb(190, 214, 240)";
+
+    public static WalletMerchant Unknown(Guid id) => new(id, "", "Fidpass", DefaultBackground, DefaultForeground, DefaultLabel);
+}
+
+/// <summary>A loyalty operation already applied (document id = the event's operation id): its redelivery is a no-op.</summary>
+public sealed record AppliedOperation(Guid Id, Guid MemberId, DateTimeOffset AppliedAt);
+
+/// <summary>One of loyalty's member events, as it touches a pass.</summary>
+/// <param name="OperationId">The event's own id (deduplication key); null for events whose effect is idempotent by itself (enrolment, erasure).</param>
+/// <param name="NewBalance">The balance after it, when it is a balance change.</param>
+/// <param name="Delta">Signed points change (0 when none).</param>
+/// <param name="FirstName">Set by an enrolment.</param>
+public sealed record PassChange(
+    Guid? OperationId,
+    Guid MemberId,
+    Guid MerchantId,
+    long? NewBalance,
+    long Delta,
+    string? FirstName,
+    bool Erase,
+    DateTimeOffset OccurredAt);
+
+public static class PassDecisions
+{
+    /// <summary>
+    /// The pass after <paramref name="change"/>, or null when nothing a phone shows changes (an
+    /// event about an erased member, an enrolment seen twice). A pass is created by whichever
+    /// event comes first, so a credit that overtakes its enrolment still shows.
+    /// </summary>
+    public static WalletPass? Evolve(WalletPass? pass, PassChange change, DateTimeOffset now, Func<string> newToken)
+    {
+        if (pass is { Erased: true })
+        {
+            return null;
+        }
+
+        var current = pass ?? new WalletPass(change.MemberId, change.MerchantId, "", 0, DateTimeOffset.MinValue, null,
+            DateTimeOffset.MinValue, DateTimeOffset.MinValue, 0, 0, newToken(), false);
+        WalletPass next;
+        if (change.Erase)
+        {
+            next = current with { MemberName = "", LastChange = null, Erased = true };
+        }
+        else
+        {
+            next = current;
+            if (change.FirstName is { Length: > 0 } name && name != current.MemberName)
+            {
+                next = next with { MemberName = name };
+            }
+
+            if (change.NewBalance is { } balance && change.OccurredAt >= current.BalanceAt)
+            {
+                next = next with { Balance = balance, BalanceAt = change.OccurredAt, LastChange = DescribeDelta(change.Delta) };
+            }
+        }
+
+        if (pass is not null && next == pass)
+        {
+            return null;
+        }
+
+        var lastModified = TruncateToSecond(now);
+        if (lastModified <= current.LastModified)
+        {
+            lastModified = current.LastModified.AddSeconds(1);
+        }
+
+        return next with
+        {
+            UpdatedAt = now > current.UpdatedAt ? now : current.UpdatedAt.AddTicks(1),
+            LastModified = lastModified,
+            Revision = current.Revision + 1,
+        };
+    }
+
+    /// <summary>« +12 points », « -50 points », as the phone announces the change.</summary>
+    public static string? DescribeDelta(long delta) => delta switch
+    {
+        0 => null,
+        1 => "+1 point",
+        -1 => "-1 point",
+        > 0 => $"+{delta} points",
+        _ => $"{delta} points",
+    };
+
+    private static DateTimeOffset TruncateToSecond(DateTimeOffset at) =>
+        new(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+}

@@ -1,0 +1,31 @@
+using Fidpass.ServiceDefaults;
+using Fidpass.Wallet;
+using Fidpass.Wallet.Apple;
+using Fidpass.Wallet.Cards;
+using Fidpass.Wallet.Passes;
+using MassTransit;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddFidpassMarten("wallet", opts =>
+{
+    opts.Schema.For<WalletPass>().UseOptimisticConcurrency(true);
+    opts.Schema.For<WalletMerchant>();
+    opts.Schema.For<AppliedOperation>();
+    opts.Schema.For<AppleRegistration>().Index(r => r.SerialNumber).Index(r => r.DeviceLibraryIdentifier);
+});
+builder.AddFidpassMessaging("wallet", bus => bus.AddConsumers(typeof(WalletApi).Assembly));
+builder.AddAppleWallet();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<PassUpdates>();
+builder.Services.AddSingleton<PassNotifier>();
+builder.Services.AddHostedService<PendingNotifications>();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapWalletCardsApi();
+app.MapPassKitWebService();
+
+app.Run();
