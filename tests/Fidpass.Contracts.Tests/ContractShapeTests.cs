@@ -34,6 +34,7 @@ public sealed class ContractShapeTests
         new PointsExpired(Operation, Member, Merchant, 30, 12, PointsExpiryRule.Age, new DateOnly(2026, 11, 23), At),
         new CheckMember(Merchant, Member),
         new MemberChecked(Merchant, Member, MemberStanding.Erased),
+        new MemberCardLinkRequested(Operation, Merchant, Member, "ada.lovelace@example.fr", At),
         new MerchantRegistered(Merchant, "cafe-dupont", "Café Dupont", "contact@cafe-dupont.fr", At),
         new CredentialRevoked(Operation, Merchant, CredentialKind.IntegrationKey, At),
         new ReaderStatusChanged("tmr_FDOt2wlRZEdpd7", Merchant, "offline", At),

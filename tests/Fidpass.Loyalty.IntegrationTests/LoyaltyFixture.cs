@@ -45,9 +45,10 @@ public sealed record TestMerchant(ServiceHost<LoyaltyApi> Host, Guid Id, string 
         return client;
     }
 
-    public async Task<Guid> EnrolAsync(string name = "Jeanne Martin", string? email = null)
+    /// <summary>Enrols a new e-mail (an existing one answers its member only to the merchant's credentials, <paramref name="kind"/>).</summary>
+    public async Task<Guid> EnrolAsync(string name = "Jeanne Martin", string? email = null, string kind = GatewayIdentity.Anonymous)
     {
-        using var client = Client(GatewayIdentity.Anonymous);
+        using var client = Client(kind);
         var response = await client.PostAsJsonAsync($"/api/businesses/{Slug}/members",
             new { name, email = email ?? $"{Guid.NewGuid():N}@example.fr" }, Ct);
         response.EnsureSuccessStatusCode();

@@ -5,6 +5,8 @@ using Fidpass.Loyalty.Http;
 using Fidpass.Loyalty.Members;
 using Fidpass.ServiceDefaults;
 using Marten;
+using MassTransit;
+using MemberCardLinkRequested = Fidpass.Contracts.Loyalty.MemberCardLinkRequested;
 
 namespace Fidpass.Loyalty.Enrolment;
 
@@ -12,7 +14,8 @@ public sealed record EnrolMember(Guid MemberId, Guid MerchantId, string Name, st
 
 /// <summary>
 /// Enrolment: public (the merchant's QR poster) and bulk import. One member per (merchant, e-mail):
-/// the unique index decides under concurrency, and a second enrolment answers the existing member.
+/// the unique index decides under concurrency. A second enrolment answers the existing member to the
+/// merchant's own credentials (a kiosk); to anyone else it only says the card was sent by e-mail.
 /// </summary>
 public static class Enrol
 {
@@ -87,7 +90,7 @@ public static class Enrol
         return app;
     }
 
-    private static async Task<IResult> EnrolPublicAsync(string slug, HttpRequest request, IDocumentStore store, CancellationToken ct)
+    private static async Task<IResult> EnrolPublicAsync(string slug, HttpRequest request, IDocumentStore store, IPublishEndpoint publisher, CancellationToken ct)
     {
         if (Access.Public(request, slug, out var identity) is { } denied)
         {
@@ -108,10 +111,34 @@ public static class Enrol
 
         var (member, reused) = await EnrolAsync(store, command!, ct);
         var shown = new { id = member.Id, email = member.Email, name = member.Name, points = member.Points };
-        return reused
-            ? Results.Json(new { memberId = member.Id, member = shown, reused = true })
-            : Results.Json(new { memberId = member.Id, member = shown }, statusCode: StatusCodes.Status201Created);
+        if (!reused)
+        {
+            return Results.Json(new { memberId = member.Id, member = shown }, statusCode: StatusCodes.Status201Created);
+        }
+
+        if (identity.IsAuthenticated && identity.Allows(Scopes.Members))
+        {
+            return Results.Json(new { memberId = member.Id, member = shown, reused = true });
+        }
+
+        // Knowing someone's e-mail must never give their card (a bearer credential for their points):
+        // the link goes to that address instead. Nothing is stored here, so this is no dual write.
+        try
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            bounded.CancelAfter(PublishTimeout);
+            await publisher.Publish(new MemberCardLinkRequested(Guid.CreateVersion7(), member.MerchantId, member.Id, command!.Email, DateTimeOffset.UtcNow), bounded.Token);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            return CompatResults.Error(StatusCodes.Status503ServiceUnavailable, "CARD_LINK_UNAVAILABLE",
+                "Cette adresse e-mail est déjà inscrite, mais l'e-mail avec la carte n'a pas pu être envoyé. Réessayez dans un instant.");
+        }
+
+        return Results.Json(new { reused = true, cardSentByEmail = true });
     }
+
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
 
     private static async Task<IResult> ImportAsync(string slug, HttpRequest request, IDocumentStore store, CancellationToken ct)
     {
