@@ -1,5 +1,6 @@
 using Fidpass.Contracts.Loyalty;
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 
 namespace Fidpass.ServiceDefaults;
 
@@ -17,15 +18,17 @@ public sealed record LoyaltyNotice(bool? CreditsPoints, string Code, string? Mes
 /// </summary>
 public static class MemberCheck
 {
-    /// <summary>Bounded: a sale never waits long on loyalty.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
+    /// <summary>Bounded: a sale never waits long on loyalty (<see cref="TimeoutKey"/>, 1 s by default).</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(1);
+
+    public const string TimeoutKey = "Loyalty:MemberCheckTimeout";
 
     public static readonly LoyaltyNotice Unavailable = new(null, "loyalty_unavailable",
         "Le service fidélité ne répond pas : la carte n'a pas pu être vérifiée. Les points seront crédités si elle est valide.");
 
     /// <summary>Registers the request client; call it in the service's <c>AddFidpassMessaging</c> configuration.</summary>
-    public static void AddMemberCheck(this IBusRegistrationConfigurator bus) =>
-        bus.AddRequestClient<CheckMember>(RequestTimeout.After(ms: (int)Timeout.TotalMilliseconds));
+    public static void AddMemberCheck(this IBusRegistrationConfigurator bus, IConfiguration configuration) =>
+        bus.AddRequestClient<CheckMember>(RequestTimeout.After(ms: (int)(configuration.GetValue<TimeSpan?>(TimeoutKey) ?? DefaultTimeout).TotalMilliseconds));
 
     public static async Task<LoyaltyNotice> AskAsync(this IRequestClient<CheckMember> client, Guid merchantId, Guid memberId, CancellationToken ct)
     {

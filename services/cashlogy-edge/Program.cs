@@ -26,7 +26,7 @@ builder.AddFidpassMarten("cashlogy_edge", opts =>
 builder.AddFidpassMessaging("cashlogy_edge", bus =>
 {
     bus.AddConsumers(typeof(CashlogyEdgeApi).Assembly);
-    bus.AddMemberCheck();
+    bus.AddMemberCheck(builder.Configuration);
 });
 builder.Services.AddSingleton(MachineNetworks.From(builder.Configuration));
 builder.Services.AddSingleton<MachineSessions>();

@@ -34,7 +34,7 @@ builder.AddFidpassMarten("stripe_terminal", opts =>
 builder.AddFidpassMessaging("stripe_terminal", bus =>
 {
     bus.AddConsumers(typeof(StripeTerminalApi).Assembly);
-    bus.AddMemberCheck();
+    bus.AddMemberCheck(builder.Configuration);
 });
 builder.Services.AddSingleton<CardPayments>();
 builder.Services.AddSingleton<ReaderStatuses>();

@@ -16,6 +16,12 @@ public class ServiceHost<TMarker> : WebApplicationFactory<TMarker>
     private readonly List<Action<IServiceCollection>> _services = [];
     private string _environment = "Testing";
 
+    /// <summary>
+    /// Loyalty answers a sale's member check in milliseconds, but a busy CI machine once made it miss the
+    /// 1 s production bound and a test read « loyalty unavailable »; tests give it room.
+    /// </summary>
+    public ServiceHost() => _settings["Loyalty:MemberCheckTimeout"] = "00:00:10";
+
     // The services end their Program with JasperFx's command line (operator commands such as
     // `projections rebuild`); under WebApplicationFactory it must start the host it is handed.
     static ServiceHost() => JasperFx.CommandLine.JasperFxEnvironment.AutoStartHost = true;
