@@ -7,12 +7,10 @@ namespace Fidpass.Wallet.Passes;
 
 /// <summary>
 /// Loyalty's member events, as passes see them. Loyalty does not know this service: it only listens.
-/// Points expiry: when loyalty publishes an expiry contract, map it here to a <see cref="PassChange"/>
-/// with its operation id, the new balance and a negative delta, like <see cref="PointsDebited"/>.
 /// </summary>
 public sealed class MemberEventConsumers(PassUpdates updates) :
     IConsumer<MemberEnrolled>, IConsumer<PointsCredited>, IConsumer<PointsDebited>, IConsumer<PointsReversed>,
-    IConsumer<RewardRedeemed>, IConsumer<MemberErased>
+    IConsumer<RewardRedeemed>, IConsumer<PointsExpired>, IConsumer<MemberErased>
 {
     public Task Consume(ConsumeContext<MemberEnrolled> context)
     {
@@ -39,6 +37,12 @@ public sealed class MemberEventConsumers(PassUpdates updates) :
     }
 
     public Task Consume(ConsumeContext<RewardRedeemed> context)
+    {
+        var e = context.Message;
+        return updates.ApplyAsync(new PassChange(e.OperationId, e.MemberId, e.MerchantId, e.NewBalance, -e.Points, null, false, e.OccurredAt), context.CancellationToken);
+    }
+
+    public Task Consume(ConsumeContext<PointsExpired> context)
     {
         var e = context.Message;
         return updates.ApplyAsync(new PassChange(e.OperationId, e.MemberId, e.MerchantId, e.NewBalance, -e.Points, null, false, e.OccurredAt), context.CancellationToken);
