@@ -45,6 +45,14 @@ public sealed class ScannerTests(WebFixture fixture)
         await Assertions.Expect(page.Locator(".result")).ToContainTextAsync("Crédit de Marie Curie annulé.");
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Annuler le crédit de Marie Curie" })).ToHaveCountAsync(0);
         Assert.Equal(0, await PointsAsync(merchant, memberId));
+
+        // The history shows both, signed; the cancelled credit was no visit.
+        await page.GotoAsync($"{fixture.Web}membres/{memberId}");
+        await Assertions.Expect(page.Locator("tr", new() { HasText = "Points crédités" })).ToContainTextAsync("points : +12");
+        await Assertions.Expect(page.Locator("tr", new() { HasText = "Crédit annulé" })).ToContainTextAsync("points : −12");
+        await WebFixture.ScreenshotAsync(page, $"membre-historique-{screen}");
+        await page.GotoAsync($"{fixture.Web}membres");
+        await Assertions.Expect(page.Locator("tr", new() { HasText = "Marie Curie" }).Locator("td").Nth(3)).ToHaveTextAsync("—");
         await page.Context.CloseAsync();
     }
 
