@@ -102,6 +102,25 @@ public sealed class ScannerTests(WebFixture fixture)
     }
 
     [Fact]
+    public async Task One_visit_is_offered_once_a_visit_earns_points_and_credits_them()
+    {
+        var (merchant, page) = await fixture.SignedInAsync(screen: WebFixture.Phone);
+        var memberId = await EnrolAsync(merchant, "Lise Meitner");
+        await page.GotoAsync($"{fixture.Web}programme");
+        await page.GetByLabel("Points par passage").FillAsync("2");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Enregistrer", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Règles enregistrées");
+        await page.GotoAsync($"{fixture.Web}caisse");
+
+        await page.GetByLabel("Carte du client (code ou e-mail)").FillAsync(memberId.ToString());
+        await page.GetByLabel("1 passage").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Créditer les points" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-balance]")).ToHaveTextAsync("2");
+        Assert.Equal(2, await PointsAsync(merchant, memberId));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task On_a_phone_the_field_the_amount_the_result_and_the_camera_fit_on_one_screen()
     {
         await using var cameraBrowser = await fixture.LaunchAsync("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream");
