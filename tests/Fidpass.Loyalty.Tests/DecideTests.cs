@@ -38,6 +38,20 @@ public sealed class DecideTests
     }
 
     [Fact]
+    public void A_credit_cancelled_at_the_till_takes_its_visit_back_and_a_refund_does_not()
+    {
+        var (visited, _) = Credit(NewMember(), 500);
+        var (member, credit) = Credit(visited, 1_250, at: Now.AddHours(2));
+        Assert.Equal(Now.AddHours(2), member.LastVisitAt);
+
+        var (undone, _) = Reverse.Decide(member, OperationRecord.For(credit), new ReverseCredit(Guid.NewGuid(), credit.OperationId, null, null), Now.AddHours(3));
+        Assert.Equal(Now, member.Apply(undone!).LastVisitAt);
+
+        var (refunded, _) = Reverse.Decide(member, OperationRecord.For(credit), new ReverseCredit(Guid.NewGuid(), credit.OperationId, null, "re_1"), Now.AddHours(3));
+        Assert.Equal(Now.AddHours(2), member.Apply(refunded!).LastVisitAt);
+    }
+
+    [Fact]
     public void Caps_refuse_a_till_and_clamp_a_payment()
     {
         var capped = Program with { MaxPointsPerOperation = 10, MaxPointsPerMemberPerDay = 15 };

@@ -114,20 +114,28 @@ public sealed class CustomerTests(WebFixture fixture)
             var video = await FakeCamera.VideoOfAsync(png, Path.Combine(folder, "card.y4m"));
 
             await using var cameraBrowser = await fixture.LaunchAsync("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", $"--use-file-for-fake-video-capture={video}");
-            var (_, page) = await fixture.SignedInAsync(cameraBrowser, merchant);
+            var (_, page) = await fixture.SignedInAsync(cameraBrowser, merchant, WebFixture.Phone);
             await page.Context.GrantPermissionsAsync(["camera"], new() { Origin = fixture.Web.ToString().TrimEnd('/') });
-            await page.GetByLabel("Montant de l'achat (€)").FillAsync("8,40");
             await page.GetByRole(AriaRole.Button, new() { Name = "Scanner avec la caméra" }).ClickAsync();
 
+            // Read before the amount was typed: the card waits for it instead of being refused (issue 22).
             // A loaded machine starts the camera and reads its frames slowly: a generous wait, no fixed delay.
             try
             {
-                await Assertions.Expect(page.Locator(".result")).ToContainTextAsync("Pierre Curie", new() { Timeout = 90_000 });
+                await Assertions.Expect(page.GetByLabel("Carte du client (code ou e-mail)")).ToHaveValueAsync(memberId.ToString(), new() { Timeout = 90_000 });
             }
             catch (PlaywrightException)
             {
                 throw new TimeoutException($"the camera read nothing in 90 s; {await CameraStateAsync(page)}");
             }
+
+            await Assertions.Expect(page.Locator("[data-scan-status]")).ToHaveTextAsync("Carte lue : saisissez le montant, puis « Créditer les points ».");
+            await Assertions.Expect(page.GetByLabel("Montant de l'achat (€)")).ToBeFocusedAsync();
+            await Assertions.Expect(page.Locator(".field-error")).ToHaveCountAsync(0);
+            Assert.Equal(0, await ScannerTests.PointsAsync(fixture, merchant, memberId));
+            await page.GetByLabel("Montant de l'achat (€)").FillAsync("8,40");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Créditer les points" }).ClickAsync();
+            await Assertions.Expect(page.Locator(".result")).ToContainTextAsync("Pierre Curie");
 
             await Assertions.Expect(page.Locator(".result")).ToContainTextAsync("+8 points");
             Assert.Equal(8, await ScannerTests.PointsAsync(fixture, merchant, memberId));

@@ -88,13 +88,33 @@ public sealed class WebFixture : GatewayFixture, IAsyncLifetime
         gateway.With("Cors:AllowedOrigins:1", $"http://localhost:{_webPort}");
 
     /// <summary>A new browser context signed in as a new merchant (through the sign-in link).</summary>
-    public async Task<(CreatedMerchant Merchant, IPage Page)> SignedInAsync(IBrowser? browser = null, CreatedMerchant? existing = null)
+    public async Task<(CreatedMerchant Merchant, IPage Page)> SignedInAsync(IBrowser? browser = null, CreatedMerchant? existing = null, string screen = Desktop)
     {
         var merchant = existing ?? await CreateMerchantAsync();
-        var context = await (browser ?? Browser).NewContextAsync(new BrowserNewContextOptions { Locale = "fr-FR", ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        var context = await (browser ?? Browser).NewContextAsync(ContextOptions(screen));
         var page = await context.NewPageAsync();
         await page.GotoAsync(SignInLink(merchant));
         return (merchant, page);
+    }
+
+    /// <summary>The two screens every page is tried on: a phone held upright (390×844) and a laptop.</summary>
+    public const string Phone = "phone";
+    public const string Desktop = "desktop";
+
+    public static BrowserNewContextOptions ContextOptions(string screen) => new()
+    {
+        Locale = "fr-FR",
+        ViewportSize = screen == Phone ? new ViewportSize { Width = 390, Height = 844 } : new ViewportSize { Width = 1280, Height = 900 },
+        IsMobile = screen == Phone,
+        HasTouch = screen == Phone,
+    };
+
+    /// <summary>Ends every web session of the merchant, as « Se déconnecter partout » or a regenerated link does.</summary>
+    public async Task EndSessionsAsync(CreatedMerchant merchant)
+    {
+        using var end = new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/merchants/{merchant.Slug}/sessions");
+        end.Headers.Add("X-Dashboard-Token", merchant.DashboardToken);
+        (await Client.SendAsync(end)).EnsureSuccessStatusCode();
     }
 
     public string SignInLink(CreatedMerchant merchant) => $"{Web}?token={Uri.EscapeDataString(merchant.DashboardToken)}";

@@ -58,10 +58,17 @@ public sealed record Member(
     public static Member Create(MemberEnrolled e) =>
         new(e.MemberId, e.MerchantId, e.Name, e.Email, 0, null, e.At, false, DateOnly.MinValue, 0);
 
+    /// <summary>The credit that set <see cref="LastVisitAt"/>, and the visit before it: a credit cancelled at the till was no visit.</summary>
+    public Guid? LastVisitOperationId { get; init; }
+
+    public DateTimeOffset? VisitBeforeLast { get; init; }
+
     public Member Apply(PointsCredited e) => this with
     {
         Points = e.NewBalance,
         LastVisitAt = e.At,
+        LastVisitOperationId = e.OperationId,
+        VisitBeforeLast = LastVisitAt,
         CapDay = e.CapDay,
         PointsOnCapDay = (e.CapDay == CapDay ? PointsOnCapDay : 0) + e.Points,
         LastActivityAt = e.At,
@@ -71,7 +78,10 @@ public sealed record Member(
 
     public Member Apply(RewardRedeemed e) => this with { Points = e.NewBalance, LastActivityAt = e.At };
 
-    public Member Apply(CreditReversed e) => this with { Points = e.NewBalance };
+    // A refund (RefundId) follows a sale that happened; an undo at the till (no refund) says the visit did not.
+    public Member Apply(CreditReversed e) => e.RefundId is null && e.ReversedOperationId == LastVisitOperationId
+        ? this with { Points = e.NewBalance, LastVisitAt = VisitBeforeLast, LastVisitOperationId = null }
+        : this with { Points = e.NewBalance };
 
     public Member Apply(MemberErased e) => this with { Name = ErasedName, Email = null, Erased = true };
 

@@ -22,6 +22,19 @@ const button = document.querySelector('[data-scan-start]');
 const video = document.querySelector('[data-scan-video]');
 const status = document.querySelector('[data-scan-status]');
 const input = document.querySelector('[data-scan-target]');
+const amount = document.querySelector('[data-scan-amount]');
+const visit = document.querySelector('[data-scan-visit]');
+
+// A card read before the amount was typed waits for it: submitting would only answer « indiquez un montant ».
+const nothingToCredit = () => amount && amount.value.trim() === '' && !visit?.checked;
+
+// A hardware scanner types the code then Enter: with no amount yet, Enter moves to the amount instead.
+input?.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && input.value.trim() !== '' && nothingToCredit()) {
+    event.preventDefault();
+    amount.focus();
+  }
+});
 
 const pauseBetweenFrames = 150;
 
@@ -68,6 +81,11 @@ if (button && video && input) {
   const found = (code) => {
     stop();
     input.value = code;
+    if (nothingToCredit()) {
+      status.textContent = button.dataset.labelAmount;
+      amount.focus();
+      return;
+    }
     status.textContent = button.dataset.labelFound;
     input.form.requestSubmit();
   };

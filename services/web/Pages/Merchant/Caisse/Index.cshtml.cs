@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Fidpass.Web.Gateway;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -6,35 +7,46 @@ using Microsoft.Extensions.Localization;
 
 namespace Fidpass.Web.Pages.Merchant.Caisse;
 
-public sealed record Credited(string OperationId, string Name, long PointsAdded, long NewBalance);
-
-public sealed record Undone(long PointsReversed, long Points);
+/// <summary>The till's last operation, kept (in the encrypted TempData cookie) across a redirect, a reload and a refused credit.</summary>
+public sealed record LastOperation(string OperationId, string Name, long Points, long Balance, bool Undone);
 
 /// <summary>
 /// "Caisse rapide": the code comes from the camera, a hardware scanner (types it, then Enter) or
 /// the keyboard; an e-mail is looked up first. Each form carries its own idempotency key, so a
-/// double tap or a resent form never credits twice.
+/// double tap or a resent form never credits twice, and a credit or an undo answers with a
+/// redirect (post/redirect/get): reloading the result shows it again and sends nothing.
 /// </summary>
 public sealed class CaisseModel(GatewayClient gateway, IStringLocalizer<Strings> t) : PageModel
 {
+    private const string LastEntry = "Caisse.Last";
+
     [BindProperty] public string? Code { get; set; }
     [BindProperty] public string? Amount { get; set; }
     [BindProperty] public bool Visit { get; set; }
     [BindProperty] public string? Attempt { get; set; }
-    [BindProperty] public string? OperationId { get; set; }
 
     public string? CodeError { get; private set; }
     public string? AmountError { get; private set; }
     public string? Error { get; private set; }
-    public Credited? Credited { get; private set; }
-    public Undone? Undone { get; private set; }
+    public LastOperation? Last { get; private set; }
 
-    public void OnGet() => Attempt = Guid.NewGuid().ToString("N");
+    /// <summary>« 1 passage » is offered only when a visit earns something (a stamp card, or points per visit).</summary>
+    public bool VisitEarns { get; private set; }
+
+    private TillRules? Rules { get; set; }
+
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        Attempt = Guid.NewGuid().ToString("N");
+        await LoadAsync(ct);
+    }
 
     public async Task<IActionResult> OnPostCreditAsync(CancellationToken ct)
     {
+        await LoadAsync(ct);
         var code = Code?.Trim() ?? "";
         var amount = Euros.Parse(Amount);
+        var visit = Visit && VisitEarns;
         if (code.Length == 0)
         {
             CodeError = t["Scanner.CodeRequired"];
@@ -48,9 +60,9 @@ public sealed class CaisseModel(GatewayClient gateway, IStringLocalizer<Strings>
         {
             AmountError = t[key];
         }
-        else if (amount.Cents is null && !Visit)
+        else if (amount.Cents is null && !visit)
         {
-            AmountError = t["Scanner.NothingToCredit"];
+            AmountError = t[VisitEarns ? "Scanner.NothingToCredit" : "Scanner.AmountRequired"];
         }
 
         if (CodeError is not null || AmountError is not null)
@@ -78,7 +90,7 @@ public sealed class CaisseModel(GatewayClient gateway, IStringLocalizer<Strings>
             body["amount_eur"] = Euros.Format(cents);
         }
 
-        if (Visit)
+        if (visit)
         {
             body["visit"] = true;
         }
@@ -90,6 +102,14 @@ public sealed class CaisseModel(GatewayClient gateway, IStringLocalizer<Strings>
             {
                 case "member_not_found" or "barcode_missing" or "invalid_barcode":
                     CodeError = t["Scanner.UnknownCard"];
+                    break;
+                case "no_points_specified" when Rules is { } rules:
+                    AmountError = amount.Cents < rules.MinAmountCents
+                        ? t["Scanner.BelowMinimum", Money(rules.MinAmountCents)]
+                        : t["Scanner.NothingEarned", rules.PointsPerEuro, rules.PointsPerVisit];
+                    break;
+                case "points_limit_exceeded" when Rules is { MaxPointsPerOperation: { } max }:
+                    AmountError = t["Scanner.OverCap", max];
                     break;
                 case "no_points_specified" or "invalid_amount" or "invalid_points":
                     AmountError = result.Message;
@@ -103,16 +123,15 @@ public sealed class CaisseModel(GatewayClient gateway, IStringLocalizer<Strings>
         }
 
         var r = result.Body;
-        Credited = new Credited(r.Text("operationId"), r.GetProperty("member").Text("name"), r.Number("pointsAdded"), r.Number("newBalance"));
-        (Code, Amount, Visit) = (null, null, false);
-        Attempt = Guid.NewGuid().ToString("N");
-        return Page();
+        Remember(new LastOperation(r.Text("operationId"), r.GetProperty("member").Text("name"), r.Number("pointsAdded"), r.Number("newBalance"), Undone: false));
+        return RedirectToPage();
     }
 
     public async Task<IActionResult> OnPostUndoAsync(CancellationToken ct)
     {
+        await LoadAsync(ct);
         Attempt = Guid.NewGuid().ToString("N");
-        if (!Guid.TryParse(OperationId, out var operation))
+        if (Last is not { Undone: false } last || !Guid.TryParse(last.OperationId, out var operation))
         {
             Error = t["Scanner.UndoUnknown"];
             return Page();
@@ -126,15 +145,39 @@ public sealed class CaisseModel(GatewayClient gateway, IStringLocalizer<Strings>
             return Page();
         }
 
-        Undone = new Undone(result.Body.Number("pointsReversed"), result.Body.Number("points"));
-        return Page();
+        Remember(last with { Points = result.Body.Number("pointsReversed"), Balance = result.Body.Number("points"), Undone = true });
+        return RedirectToPage();
     }
+
+    private async Task LoadAsync(CancellationToken ct)
+    {
+        if (TempData.Peek(LastEntry) is string json)
+        {
+            Last = JsonSerializer.Deserialize<LastOperation>(json);
+        }
+
+        var p = await gateway.GetAsync(gateway.Merchant("program"), ct);
+        if (p.Ok)
+        {
+            Rules = new TillRules(p.Body.Text("type") == "stamps", p.Body.Number("pointsPerEuro"), p.Body.Number("pointsPerVisit"),
+                Euros.Parse(p.Body.Text("minAmountEur")).Cents ?? 0,
+                p.Body.Number("maxPointsPerOperation") is > 0 and var max ? max : null);
+        }
+
+        VisitEarns = Rules is not { IsStamps: false, PointsPerVisit: <= 0 };
+    }
+
+    private void Remember(LastOperation last) => TempData[LastEntry] = JsonSerializer.Serialize(last);
+
+    private static string Money(long cents) => (cents / 100m).ToString("0.00 €", CultureInfo.GetCultureInfo("fr-FR"));
 
     private PageResult Retry()
     {
         Response.StatusCode = StatusCodes.Status400BadRequest;
         return Page();
     }
+
+    private sealed record TillRules(bool IsStamps, long PointsPerEuro, long PointsPerVisit, long MinAmountCents, long? MaxPointsPerOperation);
 }
 
 /// <summary>Amounts typed in euros ("7,90", "7.90", "12") to integer cents.</summary>

@@ -91,7 +91,7 @@ public sealed class MembreModel(GatewayClient gateway, IStringLocalizer<Strings>
             ? (next.Number("points"), DateOnly.Parse(next.Text("on"), System.Globalization.CultureInfo.InvariantCulture))
             : null;
         History = [.. result.Body.Items("history").Reverse().Select(h => new HistoryRow(
-            h.TryGetProperty("at", out var at) ? at.GetDateTimeOffset() : default, Known(h.Text("type")), Summary(h.TryGetProperty("data", out var d) ? d : default)))];
+            h.TryGetProperty("at", out var at) ? at.GetDateTimeOffset() : default, Known(h.Text("type")), Summary(Known(h.Text("type")), h.TryGetProperty("data", out var d) ? d : default)))];
         return true;
     }
 
@@ -99,7 +99,8 @@ public sealed class MembreModel(GatewayClient gateway, IStringLocalizer<Strings>
 
     private static string Known(string type) => KnownEvents.Contains(type) ? type : "other";
 
-    private string Summary(JsonElement data)
+    /// <summary>What an event did to the balance, signed: points taken back or spent read « −12 », points given « +12 ».</summary>
+    private string Summary(string type, JsonElement data)
     {
         if (data.ValueKind != JsonValueKind.Object)
         {
@@ -113,9 +114,13 @@ public sealed class MembreModel(GatewayClient gateway, IStringLocalizer<Strings>
             var value = key.Value;
             if (value.ValueKind is JsonValueKind.Number or JsonValueKind.String)
             {
-                var text = name == "amountCents" && value.TryGetInt64(out var cents)
-                    ? (cents / 100m).ToString("0.00 €", System.Globalization.CultureInfo.CurrentCulture)
-                    : value.ToString();
+                var text = (name, value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var n) ? n : (long?)null) switch
+                {
+                    ("amountCents", { } cents) => (cents / 100m).ToString("0.00 €", System.Globalization.CultureInfo.CurrentCulture),
+                    ("points", { } points) => type is "credit_reversed" or "reward_redeemed" ? $"−{points}" : type == "points_credited" ? $"+{points}" : $"{points}",
+                    ("delta", { } delta) => delta > 0 ? $"+{delta}" : $"−{-delta}",
+                    _ => value.ToString(),
+                };
                 parts.Add($"{t["History." + name]} {text}");
             }
         }
