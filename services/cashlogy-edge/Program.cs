@@ -13,6 +13,7 @@ builder.AddServiceDefaults();
 builder.AddFidpassMarten("cashlogy_edge", opts =>
     {
         opts.Schema.For<Machine>().Index(m => m.MerchantId);
+        opts.Schema.For<MachineCash>();
         opts.Projections.Snapshot<CashOperation>(SnapshotLifecycle.Inline);
         opts.Schema.For<CashOperation>().Index(o => o.MachineId).Index(o => o.SaleOperationId);
     })
@@ -36,5 +37,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapMachinesApi();
 app.MapOperationsApi();
+app.MapMachineCashApi();
+app.MapDaySalesApi();
 
 app.Run();

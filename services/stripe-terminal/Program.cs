@@ -45,7 +45,7 @@ if (builder.Configuration["Stripe:Follower"] is not "Disabled")
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapTerminalGroup().MapStripeAccountApi().MapReadersApi().MapReaderDisplayApi().MapPaymentsApi();
+app.MapTerminalGroup().MapStripeAccountApi().MapReadersApi().MapReaderDisplayApi().MapPaymentsApi().MapDaySalesApi();
 app.MapStripeWebhooks();
 
 app.Run();
