@@ -15,6 +15,7 @@ builder.AddServiceDefaults();
 builder.AddFidpassMarten("cashlogy_edge", opts =>
     {
         opts.Schema.For<Machine>().Index(m => m.MerchantId);
+        opts.Schema.For<MachineCash>();
         opts.Projections.Snapshot<CashOperation>(SnapshotLifecycle.Inline);
         opts.Schema.For<CashOperation>().Index(o => o.MachineId).Index(o => o.SaleOperationId);
     })
@@ -38,6 +39,8 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapMachinesApi();
 app.MapOperationsApi();
+app.MapMachineCashApi();
+app.MapDaySalesApi();
 
 // Operator commands run with the pod's configuration (docs/operations.md, "Rebuild projections"):
 // `fidpass-service projections list|rebuild …`; without arguments the service runs.

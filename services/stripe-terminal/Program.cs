@@ -47,7 +47,7 @@ if (builder.Configuration["Stripe:Follower"] is not "Disabled")
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapTerminalGroup().MapStripeAccountApi().MapReadersApi().MapReaderDisplayApi().MapPaymentsApi();
+app.MapTerminalGroup().MapStripeAccountApi().MapReadersApi().MapReaderDisplayApi().MapPaymentsApi().MapDaySalesApi();
 app.MapStripeWebhooks();
 
 // Operator commands run with the pod's configuration (docs/operations.md, "Rebuild projections"):

@@ -488,10 +488,12 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IClassFixture<
         Assert.True(paths.TryGetProperty("/api/v1/admin/merchants", out _));
         Assert.DoesNotContain(paths.EnumerateObject(), p => p.Name.StartsWith("/internal", StringComparison.Ordinal) || p.Name.StartsWith("/dev", StringComparison.Ordinal));
 
-        var page = await Client.GetStringAsync(new Uri("/docs", UriKind.Relative), Ct);
-        Assert.Contains("/docs/${service}.json", page, StringComparison.Ordinal);
-        Assert.Contains("\"merchant-token\"", page, StringComparison.Ordinal);
-        Assert.DoesNotContain("https://", page, StringComparison.Ordinal);
+        // Scalar's page, naming the routed services' documents; what it loads is checked in a browser (ApiReferenceTests).
+        using var reference = await Client.GetAsync(new Uri("/docs", UriKind.Relative), Ct);
+        var page = await reference.Content.ReadAsStringAsync(Ct);
+        Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
+        Assert.Contains("merchant-token", page, StringComparison.Ordinal);
+        Assert.Contains("connect-src 'self'", reference.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync(new Uri("/docs/nope.json", UriKind.Relative), Ct)).StatusCode);
     }
 

@@ -315,14 +315,17 @@ public static class MachinesApi
             return Results.Ok(new { recyclers = totals.Recyclers, stacker = totals.Stacker, total = totals.Total, currency = "eur", levelWarning = reply.IsLevelWarning });
         }, ct);
 
-    private static async Task<IResult> InventoryAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions, CancellationToken ct) =>
-        await WithSessionAsync(slug, machineId, request, session, sessions, async (_, connector) =>
+    private static async Task<IResult> InventoryAsync(string slug, Guid machineId, HttpRequest request, IQuerySession session, MachineSessions sessions,
+        IDocumentStore store, CancellationToken ct) =>
+        await WithSessionAsync(slug, machineId, request, session, sessions, async (machine, connector) =>
         {
             var reply = await connector.SendAsync(CommandCatalog.Inventory, [], ct, waitForTurn: QueryWait);
             if (!reply.IsSuccess)
             {
                 return MachineRefused(reply);
             }
+
+            await MachineCashApi.RecordAsync(store, machine, reply, ct);
 
             var recyclers = DenominationList.Parse(reply.Text(0));
             var stacker = DenominationList.Parse(reply.Text(1));

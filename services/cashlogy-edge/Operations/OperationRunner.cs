@@ -47,6 +47,8 @@ public sealed class OperationRunner(IDocumentStore store, MachineSessions sessio
                 OperationKind.Dispensation => await DispenseDenominationsAsync(session, op, Journal),
                 _ => await BackOfficeAsync(session, op, Journal),
             };
+            // Counted before the outcome is recorded: whoever waits for the outcome finds the machine free.
+            await MachineCashApi.CountAfterOperationAsync(store, session, machine, logger);
             await SettleAsync(operationId, outcome);
         }
         catch (Exception ex) when (!sent && ex is ConnectorUnavailableException or ReplyLostException)

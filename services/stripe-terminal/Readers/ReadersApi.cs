@@ -36,6 +36,8 @@ public sealed record ReaderView(string Id, string Label, string LocationId, stri
 
 public sealed record TillReaderView(string TillId, ReaderView Reader, DateTimeOffset ConnectedAt);
 
+public sealed record TillLinkView(string TillId, string ReaderId, DateTimeOffset ConnectedAt);
+
 public static class ReadersApi
 {
     public static RouteGroupBuilder MapReadersApi(this RouteGroupBuilder group)
@@ -52,6 +54,7 @@ public static class ReadersApi
         group.MapPut("/tills/{tillId}/reader", ConnectAsync)
             .WithSummary("Relier une caisse à un lecteur (refusé si le lecteur sert une autre vente, sauf force=true)")
             .Produces<TillReaderView>().ProducesProblem(404).ProducesProblem(409);
+        group.MapGet("/tills", ListTillsAsync).WithSummary("Caisses du commerce et le lecteur de chacune").Produces<IReadOnlyList<TillLinkView>>();
         group.MapGet("/tills/{tillId}/reader", GetTillReaderAsync).WithSummary("Le lecteur de cette caisse").ProducesProblem(404);
         group.MapDelete("/tills/{tillId}/reader", DisconnectAsync).WithSummary("Délier la caisse de son lecteur");
         group.MapPost("/connection-tokens", ConnectionTokenAsync).WithSummary("Jeton de connexion pour le SDK JavaScript Stripe Terminal");
@@ -382,6 +385,13 @@ public static class ReadersApi
         }
 
         return TypedResults.Ok(new TillReaderView(tillId, ReaderView.From(reader, action), link.ConnectedAt));
+    }
+
+    private static async Task<IResult> ListTillsAsync(HttpContext http, IQuerySession session, CancellationToken ct)
+    {
+        var merchant = http.Merchant().MerchantId;
+        var links = await session.Query<TillReader>().Where(t => t.MerchantId == merchant).OrderBy(t => t.TillId).ToListAsync(ct);
+        return TypedResults.Ok(links.Select(t => new TillLinkView(t.TillId, t.ReaderId, t.ConnectedAt)).ToList());
     }
 
     private static async Task<IResult> DisconnectAsync(HttpContext http, string tillId, IDocumentSession session, CancellationToken ct)

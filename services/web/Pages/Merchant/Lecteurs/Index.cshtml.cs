@@ -10,6 +10,8 @@ public sealed record ReaderRow(string Id, string Label, string DeviceType, strin
 
 public sealed record LocationRow(string Id, string Name);
 
+public sealed record TillLinkRow(string TillId, string ReaderId);
+
 /// <summary>What a till may call itself: it becomes a path segment of the terminal API.</summary>
 public static class TillIds
 {
@@ -35,6 +37,7 @@ public sealed class LecteursModel(GatewayClient gateway, IStringLocalizer<String
 
     public IReadOnlyList<ReaderRow> Readers { get; private set; } = [];
     public IReadOnlyList<LocationRow> Locations { get; private set; } = [];
+    public IReadOnlyList<TillLinkRow> TillLinks { get; private set; } = [];
     public string? CodeError { get; private set; }
     public string? LabelError { get; private set; }
     public string? LocationError { get; private set; }
@@ -149,5 +152,7 @@ public sealed class LecteursModel(GatewayClient gateway, IStringLocalizer<String
             r.TryGetProperty("lastSeenAt", out var seen) && seen.ValueKind == System.Text.Json.JsonValueKind.String ? seen.GetDateTimeOffset() : null))];
         var locations = await gateway.GetAsync(gateway.Merchant("terminal/locations"), ct);
         Locations = [.. locations.Body.Items().Select(l => new LocationRow(l.Text("id"), l.Text("displayName")))];
+        var tills = await gateway.GetAsync(gateway.Merchant("terminal/tills"), ct);
+        TillLinks = [.. tills.Body.Items().Select(l => new TillLinkRow(l.Text("tillId"), l.Text("readerId")))];
     }
 }
