@@ -24,7 +24,7 @@ builder.Services.AddHttpClient(CredentialIntrospector.HttpClientName, (services,
             ?? "http://127.0.0.1:5101");
         http.Timeout = TimeSpan.FromSeconds(5);
     });
-builder.Services.AddHttpClient(ApiDocs.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(5));
+builder.Services.AddHttpClient(ApiDocs.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(15));
 builder.Services.AddTrustedProxies(builder.Configuration);
 builder.Services.AddGatewayRateLimits(builder.Configuration);
 builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
