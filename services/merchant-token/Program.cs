@@ -27,7 +27,7 @@ builder.AddFidpassMarten("merchant_token", opts =>
             o.IncludeType(type);
         }
     });
-builder.AddFidpassMessaging("merchant_token");
+builder.AddFidpassMessaging("merchant_token", bus => bus.AddConsumer<CardLinkMailConsumer>());
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddMail();
 

@@ -87,15 +87,25 @@ public sealed class ForwardedRequestTests(EchoFixture fixture) : IClassFixture<E
         Assert.Equal(key.Id.ToString(), seen.Headers["x-fidpass-credential-id"]);
         Assert.DoesNotContain(seen.Headers.Values, value => value.Contains(key.Key, StringComparison.Ordinal));
 
-        // Public enrolment: the merchant is named, nobody is signed in, and a credential sent anyway is dropped.
+        // Public enrolment: the merchant is named, nobody is signed in, and another merchant's credential sent anyway is dropped.
+        var other = await fixture.CreateMerchantAsync();
         using var enrol = new HttpRequestMessage(HttpMethod.Post, $"/api/businesses/{merchant.Slug}/members") { Content = JsonContent.Create(new { name = "A", email = "a@example.fr" }) };
-        enrol.Headers.Add("X-Dashboard-Token", merchant.DashboardToken);
+        enrol.Headers.Add("X-Dashboard-Token", other.DashboardToken);
         using var enrolled = await fixture.Client.SendAsync(enrol, Ct);
         var anonymous = Echo.From(await enrolled.Content.ReadFromJsonAsync<JsonElement>(Ct));
         Assert.Equal("anonymous", anonymous.Headers["x-fidpass-credential-kind"]);
+        Assert.Equal(merchant.Id.ToString(), anonymous.Headers["x-fidpass-merchant-id"]);
         Assert.Equal("", anonymous.Headers["x-fidpass-scopes"]);
         Assert.False(anonymous.Headers.ContainsKey("x-dashboard-token"));
         Assert.False(anonymous.Headers.ContainsKey("x-fidpass-credential-id"));
+
+        // The merchant's own kiosk on the public route is identified (an existing member is answered to it), its secret still kept.
+        using var kioskEnrol = new HttpRequestMessage(HttpMethod.Post, $"/api/businesses/{merchant.Slug}/members") { Content = JsonContent.Create(new { name = "A", email = "a@example.fr" }) };
+        kioskEnrol.Headers.Add("X-Dashboard-Token", merchant.DashboardToken);
+        using var kioskEnrolled = await fixture.Client.SendAsync(kioskEnrol, Ct);
+        var kiosk = Echo.From(await kioskEnrolled.Content.ReadFromJsonAsync<JsonElement>(Ct));
+        Assert.Equal("dashboard_token", kiosk.Headers["x-fidpass-credential-kind"]);
+        Assert.False(kiosk.Headers.ContainsKey("x-dashboard-token"));
     }
 
     private async Task<Echo> ForwardedAsync(string path, string? bearer, Action<HttpRequestMessage>? configure = null)

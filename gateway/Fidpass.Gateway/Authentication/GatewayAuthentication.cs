@@ -75,8 +75,17 @@ public sealed class GatewayAuthentication(RequestDelegate next, CredentialIntros
                     return false;
                 }
 
+                // A kiosk or till of this merchant may call a public route with its credential (public
+                // enrolment then answers an existing member); any other credential counts for nothing.
+                var kiosk = merchant is not null && Read(context) is { Ambiguous: false, Secret: { } kioskSecret, Fingerprint: { } kioskFingerprint }
+                    ? await introspector.IntrospectAsync(kioskSecret, kioskFingerprint, ct)
+                    : null;
                 RemoveCredentials(context.Request);
-                if (merchant is not null)
+                if (kiosk is not null && string.Equals(kiosk.Slug, merchant!.Slug, StringComparison.Ordinal))
+                {
+                    SetIdentity(context.Request, kiosk.MerchantIdText, kiosk.Slug, kiosk.Kind, kiosk.ScopesText, kiosk.CredentialIdText);
+                }
+                else if (merchant is not null)
                 {
                     SetIdentity(context.Request, merchant.MerchantIdText, merchant.Slug, GatewayIdentity.Anonymous, "", null);
                 }

@@ -64,7 +64,10 @@ public static class MerchantRegistration
         new(merchantId, slug, command.Name, command.Email, tokenId, tokenHash, origin, now);
 
     public static string DashboardUrl(IConfiguration configuration, string token) =>
-        $"{(configuration["Fidpass:WebUrl"] ?? "http://localhost:5081").TrimEnd('/')}/?token={Uri.EscapeDataString(token)}";
+        $"{WebUrl(configuration)}/?token={Uri.EscapeDataString(token)}";
+
+    /// <summary>The web space's public address (<c>Fidpass:WebUrl</c>), without a trailing slash.</summary>
+    public static string WebUrl(IConfiguration configuration) => (configuration["Fidpass:WebUrl"] ?? "http://localhost:5081").TrimEnd('/');
 
     /// <summary>Creates the merchant and its dashboard token; returns the merchant and the token (to show or mail once).</summary>
     public static async Task<(Merchant Merchant, string Token)> RegisterAsync(

@@ -29,7 +29,14 @@ if (form) {
       return;
     }
     const body = await response.json().catch(() => ({}));
-    if (response.ok) {
+    if (response.ok && body.cardSentByEmail) {
+      // Already enrolled: the answer names nobody (anyone may type an e-mail), the card went to that address.
+      const sent = document.createElement('p');
+      sent.className = 'alert info';
+      sent.setAttribute('role', 'status');
+      sent.textContent = d.msgSent;
+      form.replaceWith(sent);
+    } else if (response.ok) {
       const member = body.member || {};
       localStorage.setItem('fidpass-card:' + body.memberId, JSON.stringify({ name: member.name, points: member.points, slug: d.slug }));
       location.assign('/carte/' + encodeURIComponent(d.slug) + '/' + body.memberId);
