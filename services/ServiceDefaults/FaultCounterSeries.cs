@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 
@@ -6,36 +7,54 @@ namespace Fidpass.ServiceDefaults;
 /// <summary>
 /// MassTransit's fault counters get their first series at the first fault, already at 1: until then
 /// the metric is absent from the scrape, its dashboard panel says "No data" and an alert built on
-/// <c>increase()</c> cannot see that first fault (docs/operations.md, FidpassConsumerFaults). Once the
-/// host has started (the bus has created its instruments and OpenTelemetry listens to them), this adds
-/// 0 to each through MassTransit's own instrument, so every pod exports them at 0 from its start.
+/// <c>increase()</c> cannot see that first fault (docs/operations.md, FidpassConsumerFaults). This adds
+/// 0 to each through MassTransit's own instrument, so every pod exports them at 0 from its start:
+/// when the instrument appears (the bus may create it after the host has started, late on a busy
+/// machine), a second later so that OpenTelemetry's listener has enabled it, and again once the host
+/// has started.
 /// </summary>
-internal sealed class FaultCounterSeries(IHostApplicationLifetime lifetime) : IHostedService
+internal sealed class FaultCounterSeries(IHostApplicationLifetime lifetime) : IHostedService, IDisposable
 {
     public const string MeterName = "MassTransit";
 
     public static readonly string[] Counters =
         ["messaging.masstransit.consume.errors", "messaging.masstransit.consume.retries", "messaging.masstransit.send.errors"];
 
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentDictionary<Counter<long>, byte> _seen = new();
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        lifetime.ApplicationStarted.Register(AddZero);
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private static void AddZero()
-    {
-        // Starting a listener publishes every instrument that exists to it; it only looks, never listens.
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, _) =>
+        // A listener is told of every instrument, existing or created later; it only looks, never listens.
+        _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument is Counter<long> counter && instrument.Meter.Name == MeterName && Counters.Contains(instrument.Name))
+            if (instrument is Counter<long> counter && instrument.Meter.Name == MeterName && Counters.Contains(instrument.Name) && _seen.TryAdd(counter, 0))
+            {
+                _ = AddZeroLaterAsync(counter);
+            }
+        };
+        _listener.Start();
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            foreach (var counter in _seen.Keys)
             {
                 counter.Add(0);
             }
-        };
-        listener.Start();
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _listener.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose() => _listener.Dispose();
+
+    private static async Task AddZeroLaterAsync(Counter<long> counter)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        counter.Add(0);
     }
 }

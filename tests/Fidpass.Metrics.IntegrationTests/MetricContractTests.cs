@@ -28,14 +28,16 @@ public sealed partial class MetricContractTests(PaymentsFixture fixture) : IClas
 
         var contract = MetricTable();
         Assert.True(contract.Count >= 15, $"docs/operations.md lists only {contract.Count} metrics");
-        var services = contract.Where(m => !m.Source.Contains("RabbitMQ", StringComparison.Ordinal) && m.Source != "Prometheus").Select(m => m.Name).ToList();
+        // The wallet's metrics are checked by its own integration tests (AppleWebServiceTests), which host it with a fake APNs.
+        var services = contract.Where(m => !m.Source.Contains("RabbitMQ", StringComparison.Ordinal) && m.Source != "Prometheus"
+            && !m.Source.StartsWith("wallet", StringComparison.Ordinal)).Select(m => m.Name).ToList();
         var rabbit = contract.Where(m => m.Source.StartsWith("RabbitMQ", StringComparison.Ordinal)).Select(m => m.Name).ToList();
         Assert.Contains("fidpass_points_credited_total", services);
         Assert.Contains("rabbitmq_detailed_queue_messages", rabbit);
 
         List<string> Missing(HashSet<string> names) => services.Where(n => !names.Contains(n)).ToList();
         var scraped = await ScrapeServicesAsync();
-        for (var deadline = DateTime.UtcNow.AddSeconds(20); Missing(scraped).Count > 0 && DateTime.UtcNow < deadline; scraped = await ScrapeServicesAsync())
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); Missing(scraped).Count > 0 && DateTime.UtcNow < deadline; scraped = await ScrapeServicesAsync())
         {
             await Task.Delay(250, Ct);
         }

@@ -56,6 +56,11 @@ public sealed class AppleWebServiceTests(WalletFixture fixture)
         Assert.Equal(WalletFixture.PassTypeIdentifier, push.Topic);
         Assert.Equal("{}", push.Payload);
 
+        // The two wallet metrics of docs/operations.md's table (the metric contract test hosts no wallet).
+        var metrics = await fixture.Wallet.CreateClient().GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Contains("fidpass_wallet_pushes_total{", metrics, StringComparison.Ordinal);
+        Assert.Contains("fidpass_wallet_passes_total{", metrics, StringComparison.Ordinal);
+
         var (updated, newTag) = await UpdatedSerialsAsync(device, tag);
         Assert.Equal([member.Id.ToString()], updated);
         Assert.True(long.Parse(newTag, System.Globalization.CultureInfo.InvariantCulture) > long.Parse(tag, System.Globalization.CultureInfo.InvariantCulture));
