@@ -30,3 +30,24 @@ public enum CredentialKind
 /// <param name="Kind">Its kind.</param>
 /// <param name="OccurredAt">When (UTC).</param>
 public sealed record CredentialRevoked(Guid CredentialId, Guid MerchantId, CredentialKind Kind, DateTimeOffset OccurredAt);
+
+/// <summary>
+/// A merchant changed how their shop looks to customers: the enrolment page, the card page and the
+/// wallet passes show this name, these colours and this logo. Published by merchant-token each time
+/// the merchant saves them; the newest <paramref name="OccurredAt"/> wins.
+/// </summary>
+/// <param name="MerchantId">The merchant's id.</param>
+/// <param name="Slug">Public identifier used in URLs.</param>
+/// <param name="Name">The shop's name as customers see it.</param>
+/// <param name="BackgroundColor">Card background, <c>#RRGGBB</c>.</param>
+/// <param name="ForegroundColor">Text on the card, <c>#RRGGBB</c> (chosen for contrast with the background).</param>
+/// <param name="LogoPngBase64">The shop's logo, a PNG of at most 64 KB, base64; null when the merchant has none.</param>
+/// <param name="OccurredAt">When (UTC).</param>
+public sealed record MerchantBrandingChanged(
+    Guid MerchantId,
+    string Slug,
+    string Name,
+    string BackgroundColor,
+    string ForegroundColor,
+    string? LogoPngBase64,
+    DateTimeOffset OccurredAt);
