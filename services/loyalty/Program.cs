@@ -27,6 +27,8 @@ builder.AddFidpassMarten("loyalty", LoyaltyStore.Configure)
             o.IncludeType(type);
         }
     });
+builder.Services.AddSingleton<CreditBatcher>();
+builder.Services.AddHostedService(services => services.GetRequiredService<CreditBatcher>());
 builder.AddFidpassMessaging("loyalty", bus => bus.AddConsumers(typeof(LoyaltyApi).Assembly));
 builder.AddPointsExpiry();
 

@@ -55,7 +55,7 @@ public static class IntegrationApi
         });
     }
 
-    private static async Task<IResult> ScanAsync(string slug, HttpRequest request, IDocumentStore store, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> ScanAsync(string slug, HttpRequest request, CreditBatcher credits, CancellationToken ct)
     {
         if (Access.Compat(request, slug, Scopes.Scan, out var identity) is { } denied)
         {
@@ -77,7 +77,7 @@ public static class IntegrationApi
 
         var (input, inputRefusal) = CreditDecider.ReadInput(body);
         var credit = new CreditRequest(identity, memberId, input, inputRefusal, key, Idempotency.Hash("compat-scan", raw), PointsSource.Integration);
-        return await CreditHandler.HandleAsync(store, time, credit, CompatResults.From, (member, credited) => new
+        return await CreditHandler.HandleAsync(credits, credit, CompatResults.From, (member, credited) => new
         {
             member = new { id = member.Id, name = member.Name, email = member.Email, points = member.Points },
             points_added = credited.Points,
@@ -85,7 +85,7 @@ public static class IntegrationApi
         }, ct);
     }
 
-    private static async Task<IResult> CreditMemberAsync(string slug, string memberId, HttpRequest request, IDocumentStore store, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> CreditMemberAsync(string slug, string memberId, HttpRequest request, CreditBatcher credits, CancellationToken ct)
     {
         if (Access.Compat(request, slug, Scopes.Scan, out var identity) is { } denied)
         {
@@ -102,11 +102,11 @@ public static class IntegrationApi
         Guid? id = Guid.TryParse(memberId, out var parsed) ? parsed : null;
         var (input, inputRefusal) = CreditDecider.ReadInput(body);
         var credit = new CreditRequest(identity, id, input, inputRefusal, key, Idempotency.Hash("compat-points:" + memberId, raw), PointsSource.Integration);
-        return await CreditHandler.HandleAsync(store, time, credit, CompatResults.From,
+        return await CreditHandler.HandleAsync(credits, credit, CompatResults.From,
             (member, _) => new { id = member.Id, points = member.Points }, ct);
     }
 
-    private static async Task<IResult> ScanV1Async(string slug, HttpRequest request, IDocumentStore store, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> ScanV1Async(string slug, HttpRequest request, CreditBatcher credits, CancellationToken ct)
     {
         if (Access.V1(request, slug, Scopes.Scan, out var identity) is { } denied)
         {
@@ -131,7 +131,7 @@ public static class IntegrationApi
             : PointsSource.Integration;
         var (input, inputRefusal) = CreditDecider.ReadInput(body);
         var credit = new CreditRequest(identity, memberId, input, inputRefusal, key, Idempotency.Hash("v1-scan", raw), source);
-        return await CreditHandler.HandleAsync(store, time, credit, CompatResults.Problem, (member, credited) => new
+        return await CreditHandler.HandleAsync(credits, credit, CompatResults.Problem, (member, credited) => new
         {
             operationId = credited.OperationId,
             member = new { id = member.Id, name = member.Name, email = member.Email, points = member.Points },
