@@ -10,6 +10,17 @@ internal static partial class BenchReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>Prints the report and writes it to <c>--report</c>, or to docs/benchmarks/&lt;kind&gt;-&lt;date&gt;.md.</summary>
+    public static async Task WriteAsync(BenchOptions options, string kind, DateTimeOffset started, string report)
+    {
+        Console.WriteLine();
+        Console.WriteLine(report);
+        var path = options.ReportPath ?? Path.Combine(options.Root, "docs", "benchmarks", $"{kind}-{started.ToString("yyyy-MM-dd-HHmm", Inv)}.md");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, report);
+        Console.WriteLine($"Report written to {path}");
+    }
+
     public static string Build(BenchOptions options, DateTimeOffset started, IReadOnlyList<string> machine, Merchant merchant, int readers, int machines,
         IReadOnlyList<Sample> measured, double[] endToEnd, BusObserver bus, IReadOnlyList<ProcessUsage> processes, ChildRun? gateway, ChildRun? payments)
     {

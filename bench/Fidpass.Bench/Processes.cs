@@ -12,6 +12,7 @@ internal sealed class ProcessSampler : IAsyncDisposable
     private const double TicksPerSecond = 100; // USER_HZ: utime/stime in /proc/<pid>/stat
     private static readonly long PageBytes = Environment.SystemPageSize;
     private readonly string _run;
+    private readonly string? _postmasterPidFile;
     private readonly Func<IReadOnlyCollection<int>> _benchPids;
     private readonly string _childLabel;
     private readonly Dictionary<int, (string Group, double FirstCpu, double LastCpu)> _seen = [];
@@ -23,6 +24,8 @@ internal sealed class ProcessSampler : IAsyncDisposable
     private ProcessSampler(string state, string childLabel, Func<IReadOnlyCollection<int>> benchPids)
     {
         _run = Path.Combine(state, "run");
+        _postmasterPidFile = new[] { Path.Combine(state, "postgres", "postmaster.pid"), Path.Combine(state, "postgres-home", "data", "postmaster.pid") }
+            .FirstOrDefault(File.Exists);
         _benchPids = benchPids;
         _childLabel = childLabel;
         Sample(first: true);
@@ -100,6 +103,10 @@ internal sealed class ProcessSampler : IAsyncDisposable
             }
         }
 
+        // Only this state folder's servers when their pids are known: on a machine shared with test
+        // runs, the other PostgreSQL and RabbitMQ would otherwise be counted as this system's.
+        var postmaster = ReadPid(_postmasterPidFile);
+        var broker = ReadPid(Path.Combine(_run, "rabbitmq.pid"));
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
@@ -121,11 +128,11 @@ internal sealed class ProcessSampler : IAsyncDisposable
                 continue;
             }
 
-            if (comm == "postgres")
+            if (comm == "postgres" && (postmaster is null || Descends(pid, postmaster.Value)))
             {
                 yield return (pid, "PostgreSQL (all processes)");
             }
-            else if (comm is "beam.smp" or "erl_child_setup" or "epmd" or "inet_gethost")
+            else if (comm is "beam.smp" or "erl_child_setup" or "epmd" or "inet_gethost" && (broker is null || Descends(pid, broker.Value)))
             {
                 yield return (pid, "RabbitMQ (all processes)");
             }
@@ -136,6 +143,43 @@ internal sealed class ProcessSampler : IAsyncDisposable
         {
             yield return (pid, _childLabel);
         }
+    }
+
+    private static int? ReadPid(string? file)
+    {
+        try
+        {
+            return file is not null && File.Exists(file)
+                && int.TryParse(File.ReadLines(file).FirstOrDefault()?.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>True when <paramref name="pid"/> is <paramref name="ancestor"/> or runs under it (a few levels up).</summary>
+    private static bool Descends(int pid, int ancestor)
+    {
+        for (var (current, depth) = (pid, 0); current > 1 && depth < 4; depth++)
+        {
+            if (current == ancestor)
+            {
+                return true;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{current}/stat");
+                current = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+            {
+                return false;
+            }
+        }
+
+        return false;
     }
 
     private static (double Cpu, long Rss)? Read(int pid)

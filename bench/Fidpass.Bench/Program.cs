@@ -19,6 +19,11 @@ var endpoints = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(opti
 var gateway = new Uri(endpoints.GetProperty("gateway").GetString()!);
 var adminKey = endpoints.GetProperty("adminKey").GetString()!;
 var rabbitMq = new Uri(endpoints.GetProperty("rabbitmq").GetString()!);
+if (args.Contains("--compare"))
+{
+    return await Compare.RunAsync(options, args, gateway, adminKey, rabbitMq, endpoints.GetProperty("postgres").GetString()!);
+}
+
 var machine = Machine.Describe();
 var started = DateTimeOffset.UtcNow;
 var log = new RunLog();
@@ -110,12 +115,7 @@ var paymentRun = options.SkipPayments ? null : await Child.RunAsync(options, log
 
 // ---- Report --------------------------------------------------------------------------------------
 var report = BenchReport.Build(options, started, machine, merchant, readers.Count, machines.Count, measured, endToEnd, bus, mixedProcesses, gatewayRun, paymentRun);
-Console.WriteLine();
-Console.WriteLine(report);
-var path = options.ReportPath ?? Path.Combine(options.Root, "docs", "benchmarks", $"bench-{started.ToString("yyyy-MM-dd-HHmm", inv)}.md");
-Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-await File.WriteAllTextAsync(path, report);
-Console.WriteLine($"Report written to {path}");
+await BenchReport.WriteAsync(options, "bench", started, report);
 var failed = measured.Count(s => !s.Ok);
 return failed == 0 && bus.Uncredited == 0 && bus.CreditedTwice == 0 && (gatewayRun?.ExitCode ?? 0) == 0 && (paymentRun?.ExitCode ?? 0) == 0 ? 0 : 1;
 
@@ -151,11 +151,13 @@ namespace Fidpass.Bench
 
     internal static class Child
     {
-        public static async Task<ChildRun> RunAsync(BenchOptions options, RunLog log, string name, int operations, params string[] arguments)
+        public static Task<ChildRun> RunAsync(BenchOptions options, RunLog log, string name, int operations, params string[] arguments) =>
+            RunToolAsync(options, log, name, "dotnet", operations, [Path.Combine(options.Root, "bench", name, "bin", "Release", "net10.0", name + ".dll"), .. arguments]);
+
+        /// <summary>Any program as the load generator (wrk, a bench project), sampled like the system while it runs.</summary>
+        public static async Task<ChildRun> RunToolAsync(BenchOptions options, RunLog log, string name, string file, int operations, params string[] arguments)
         {
-            var dll = Path.Combine(options.Root, "bench", name, "bin", "Release", "net10.0", name + ".dll");
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            info.ArgumentList.Add(dll);
+            var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var argument in arguments)
             {
                 info.ArgumentList.Add(argument);

@@ -18,7 +18,9 @@ using System.Text.Json;
 // ({member} is one of --members members the bench enrols first, 200 by default, used in turn). For the scan: --method POST --path "/api/businesses/{slug}/integration/scan"
 // --body '{"barcode":"{member}","amount_eur":"7.90"}' (every scan really credits: these are durable writes).
 // --gateway-pid <pid> (Linux, same host) also prints the gateway process's CPU time per request: on
-// a busy machine latency is mostly queueing behind other work, CPU per request much less so.
+// a busy machine latency is mostly queueing behind other work, CPU per request much less so. This
+// bench's own CPU per request is printed too (the load generator shares the machine's cores).
+// --idempotency-keys sends a new Idempotency-Key with each request (a till's durable scan).
 var options = Options.Parse(args);
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Rate > 0 ? 512 : options.Concurrency * 2 }) { Timeout = TimeSpan.FromSeconds(30) };
 
@@ -57,16 +59,26 @@ string PathFor() => members.Count == 0 ? path : path.Replace("{member}", NextMem
 HttpContent? Body() => options.Body is null ? null
     : new StringContent(members.Count == 0 ? body : body.Replace("{member}", NextMember(), StringComparison.Ordinal), System.Text.Encoding.UTF8, "application/json");
 
+HttpRequestMessage Keyed(HttpRequestMessage request)
+{
+    if (options.IdempotencyKeys)
+    {
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
+    }
+
+    return request;
+}
+
 HttpRequestMessage ThroughGateway()
 {
-    var request = new HttpRequestMessage(new HttpMethod(options.Method), new Uri(options.Gateway, PathFor())) { Content = Body() };
+    var request = Keyed(new HttpRequestMessage(new HttpMethod(options.Method), new Uri(options.Gateway, PathFor())) { Content = Body() });
     request.Headers.Add("X-Dashboard-Token", token);
     return request;
 }
 
 HttpRequestMessage Direct()
 {
-    var request = new HttpRequestMessage(new HttpMethod(options.Method), new Uri(options.Direct, PathFor())) { Content = Body() };
+    var request = Keyed(new HttpRequestMessage(new HttpMethod(options.Method), new Uri(options.Direct, PathFor())) { Content = Body() });
     request.Headers.Add("X-Fidpass-Merchant-Id", merchantId);
     request.Headers.Add("X-Fidpass-Merchant-Slug", slug);
     request.Headers.Add("X-Fidpass-Credential-Kind", "dashboard_token");
@@ -85,11 +97,17 @@ foreach (var way in ways)
 }
 
 var cpuBefore = ProcessCpu(options.GatewayPid);
+var ownBefore = ProcessCpu(Environment.ProcessId);
 var (direct, gateway) = options.Rate > 0 ? await Interleaved() : (await Run("direct ", Direct), await Run("gateway", ThroughGateway));
 if (ProcessCpu(options.GatewayPid) - cpuBefore is { } cpu)
 {
     // In the closed loop the direct run is inside the window too, but the gateway served none of it.
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"gateway process: {cpu.TotalMicroseconds / options.Requests:F0} µs CPU per request"));
+}
+
+if (ProcessCpu(Environment.ProcessId) - ownBefore is { } own)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"this bench (load generator): {own.TotalMicroseconds / (2 * options.Requests):F0} µs CPU per request sent"));
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -202,7 +220,7 @@ static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Le
 
 internal sealed record Result(double Throughput, double P50, double P99, double P999);
 
-internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string Path, int Requests, int Concurrency, int Rate, string Method, string? Body, int Members, int? GatewayPid, int BlockMs)
+internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string Path, int Requests, int Concurrency, int Rate, string Method, string? Body, int Members, int? GatewayPid, int BlockMs, bool IdempotencyKeys)
 {
     public static Options Parse(string[] args)
     {
@@ -221,6 +239,7 @@ internal sealed record Options(Uri Gateway, Uri Direct, string AdminKey, string 
             args.Contains("--body") ? Arg("--body", null) : null,
             int.Parse(Arg("--members", "200"), CultureInfo.InvariantCulture),
             args.Contains("--gateway-pid") ? int.Parse(Arg("--gateway-pid", null), CultureInfo.InvariantCulture) : null,
-            int.Parse(Arg("--block-ms", "100"), CultureInfo.InvariantCulture));
+            int.Parse(Arg("--block-ms", "100"), CultureInfo.InvariantCulture),
+            args.Contains("--idempotency-keys"));
     }
 }
