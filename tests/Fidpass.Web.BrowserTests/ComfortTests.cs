@@ -187,7 +187,12 @@ public sealed partial class ComfortTests(WebFixture fixture, StubShop shop) : IC
             await AssertPlainFrenchAsync(stub, path);
         }
 
+        // Readers by the model's name, not Stripe's device type.
+        await stub.GotoAsync($"{shop.Web}lecteurs");
+        await Assertions.Expect(stub.Locator("tr[data-reader='Comptoir']")).ToContainTextAsync("BBPOS WisePOS E (lecteur de test)");
+
         // Still there for whoever needs it, one tap away.
+        await stub.GotoAsync($"{shop.Web}especes");
         var details = stub.Locator("article[data-machine='Caisse 1'] details.technical");
         await details.Locator("summary").TapAsync();
         await Assertions.Expect(details.Locator("[data-technical]")).ToHaveTextAsync("192.168.1.20:8092 · CashlogyConnector 2.1.0");

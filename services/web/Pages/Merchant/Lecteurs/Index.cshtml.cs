@@ -12,6 +12,7 @@ public static class ReaderModels
     private static readonly Dictionary<string, string> Names = new(StringComparer.Ordinal)
     {
         ["bbpos_wisepos_e"] = "BBPOS WisePOS E",
+        ["wisepos_e"] = "BBPOS WisePOS E",
         ["stripe_s700"] = "Stripe Reader S700",
         ["stripe_m2"] = "Stripe Reader M2",
         ["bbpos_wisepad3"] = "BBPOS WisePad 3",
