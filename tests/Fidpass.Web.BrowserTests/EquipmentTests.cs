@@ -26,7 +26,7 @@ public sealed class EquipmentTests(WebFixture fixture)
         await FillLocationIfAskedAsync(page);
         await page.GetByRole(AriaRole.Button, new() { Name = "Enregistrer le lecteur" }).ClickAsync();
         var row = page.Locator("tr[data-reader='Comptoir']");
-        await Assertions.Expect(row).ToContainTextAsync("simulated_stripe_s700");
+        await Assertions.Expect(row).ToContainTextAsync("Stripe Reader S700 (lecteur de test)");
         await Assertions.Expect(row).ToContainTextAsync("En ligne");
         await WebFixture.ScreenshotAsync(page, "readers");
         await page.Context.CloseAsync();

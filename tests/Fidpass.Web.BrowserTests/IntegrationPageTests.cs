@@ -18,17 +18,17 @@ public sealed class IntegrationPageTests(WebFixture fixture)
         await Assertions.Expect(page.Locator("#key-name-error")).ToContainTextAsync("Donnez un nom à la clé");
 
         await page.GetByLabel("Nom de la clé").FillAsync("Caisse comptoir");
-        await page.GetByLabel("lookup — afficher un client").UncheckAsync();
-        await page.GetByLabel("scan — créditer des points").UncheckAsync();
+        await page.GetByLabel("Afficher un client").UncheckAsync();
+        await page.GetByLabel("Créditer des points").UncheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Créer la clé" }).ClickAsync();
         await Assertions.Expect(page.Locator("#scope-error")).ToHaveTextAsync("Choisissez au moins une permission.");
 
-        await page.GetByLabel("lookup — afficher un client").CheckAsync();
+        await page.GetByLabel("Afficher un client").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Créer la clé" }).ClickAsync();
         var key = (await page.Locator("[data-new-key]").TextContentAsync())!.Trim();
         Assert.StartsWith("fpk_", key, StringComparison.Ordinal);
         fixture.Remember(key);
-        await Assertions.Expect(page.Locator("tr[data-key='Caisse comptoir']")).ToContainTextAsync("lookup");
+        await Assertions.Expect(page.Locator("tr[data-key='Caisse comptoir']")).ToContainTextAsync("Afficher un client");
         await WebFixture.ScreenshotAsync(page, "integration-key-created");
         Assert.Equal(HttpStatusCode.OK, (await fixture.ListKeysAsync(merchant.Slug, merchant.DashboardToken)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, await LookupAsync(merchant.Slug, key));
@@ -38,6 +38,7 @@ public sealed class IntegrationPageTests(WebFixture fixture)
         Assert.DoesNotContain(key, await page.ContentAsync(), StringComparison.Ordinal);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Révoquer la clé Caisse comptoir" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Oui, révoquer « Caisse comptoir »" }).ClickAsync();
         await Assertions.Expect(page.Locator("tr[data-key='Caisse comptoir']")).ToHaveCountAsync(0);
         await Fidpass.Testing.Eventually.True(async () => await LookupAsync(merchant.Slug, key) == HttpStatusCode.Unauthorized, what: "the revoked key refused");
         await page.Context.CloseAsync();

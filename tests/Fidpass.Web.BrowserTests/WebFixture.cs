@@ -132,7 +132,7 @@ public sealed class WebFixture : GatewayFixture, IAsyncLifetime
         await Cash.DisposeAsync();
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

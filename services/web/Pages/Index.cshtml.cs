@@ -14,8 +14,11 @@ namespace Fidpass.Web.Pages;
 /// link of another merchant is asked whether to stay or switch, never switched silently (the link's
 /// token waits in TempData, an encrypted HttpOnly cookie, not in the URL).
 /// </summary>
-public sealed class IndexModel(GatewayClient gateway, ILogger<IndexModel> logger) : PageModel
+public sealed class IndexModel(GatewayClient gateway, IConfiguration configuration, ILogger<IndexModel> logger) : PageModel
 {
+    /// <summary>Where a merchant without a working link writes (<c>Web:SupportEmail</c>).</summary>
+    public string? SupportEmail => configuration["Web:SupportEmail"];
+
     private const int MaxTokenLength = 200;
 
     public string? Notice { get; private set; }

@@ -56,7 +56,12 @@ public static class CardManifest
                     display = "standalone",
                     background_color = "#ffffff",
                     theme_color = "#0b6e4f",
-                    icons = new[] { new { src = "/img/icon.svg", sizes = "any", type = "image/svg+xml" } },
+                    icons = new[]
+                    {
+                        new { src = "/img/icon.svg", sizes = "any", type = "image/svg+xml" },
+                        new { src = "/img/icon-192.png", sizes = "192x192", type = "image/png" },
+                        new { src = "/img/icon-512.png", sizes = "512x512", type = "image/png" },
+                    },
                 }), "application/manifest+json"));
         return app;
     }

@@ -79,14 +79,3 @@ public static class LocalReturn
     public static IActionResult To(string? path, string fallback) =>
         new LocalRedirectResult(path is { Length: > 1 } p && p[0] == '/' && p[1] != '/' && p[1] != '\\' ? p : fallback);
 }
-
-/// <summary>Times of sales as the merchant reads them: Paris time.</summary>
-public static class SaleTimes
-{
-    private static readonly System.Globalization.CultureInfo French = System.Globalization.CultureInfo.GetCultureInfo("fr-FR");
-
-    public static string Paris(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, Fidpass.ServiceDefaults.ParisDay.Zone).ToString("HH:mm", French);
-
-    public static string ParisDateTime(DateTimeOffset at) =>
-        TimeZoneInfo.ConvertTime(at, Fidpass.ServiceDefaults.ParisDay.Zone).ToString("dd/MM/yyyy 'à' HH:mm", French);
-}

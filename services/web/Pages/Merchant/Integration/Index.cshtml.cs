@@ -37,6 +37,8 @@ public sealed class IntegrationModel(GatewayClient gateway, IConfiguration confi
     public IssuedKey? Issued { get; private set; }
     public NewSignInLink? NewLink { get; private set; }
     public bool ConfirmingToken { get; private set; }
+    public KeyRow? Revoking { get; private set; }
+    public string? Revoked { get; private set; }
     public IReadOnlyList<SessionRow> Sessions { get; private set; } = [];
     public string? NameError { get; private set; }
     public string? ScopeError { get; private set; }
@@ -49,6 +51,8 @@ public sealed class IntegrationModel(GatewayClient gateway, IConfiguration confi
     public const string IssuedKeyEntry = "Integration.IssuedKey";
 
     private const string NewTokenEntry = "Integration.NewToken";
+
+    private const string RevokedEntry = "Integration.Revoked";
 
     public async Task OnGetAsync(CancellationToken ct)
     {
@@ -67,6 +71,7 @@ public sealed class IntegrationModel(GatewayClient gateway, IConfiguration confi
             Response.Headers.CacheControl = "no-store";
         }
 
+        Revoked = TempData[RevokedEntry] as string;
         await LoadAsync(ct);
     }
 
@@ -111,12 +116,25 @@ public sealed class IntegrationModel(GatewayClient gateway, IConfiguration confi
     {
         if (Guid.TryParse(KeyId, out var id))
         {
+            await LoadAsync(ct);
+            var key = Keys.FirstOrDefault(k => Guid.TryParse(k.Id, out var listed) && listed == id);
+            if (!Confirmed)
+            {
+                // A revoked key stops a till at once: the first click only asks (a second form, so it works without JavaScript).
+                Revoking = key;
+                return key is null ? RedirectToPage() : Page();
+            }
+
             var result = await gateway.DeleteAsync(gateway.Merchant($"integration-keys/{id}"), ct);
             if (!result.Ok && result.Code != "key_not_found")
             {
                 Error = result.Message;
-                await LoadAsync(ct);
                 return Page();
+            }
+
+            if (key is not null)
+            {
+                TempData[RevokedEntry] = key.Name;
             }
         }
 

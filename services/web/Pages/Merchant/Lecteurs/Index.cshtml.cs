@@ -6,6 +6,29 @@ using Microsoft.Extensions.Localization;
 
 namespace Fidpass.Web.Pages.Merchant.Lecteurs;
 
+/// <summary>A reader's model as sold (« Stripe Reader S700 »), not Stripe's device type (« simulated_stripe_s700 »).</summary>
+public static class ReaderModels
+{
+    private static readonly Dictionary<string, string> Names = new(StringComparer.Ordinal)
+    {
+        ["bbpos_wisepos_e"] = "BBPOS WisePOS E",
+        ["wisepos_e"] = "BBPOS WisePOS E",
+        ["stripe_s700"] = "Stripe Reader S700",
+        ["stripe_m2"] = "Stripe Reader M2",
+        ["bbpos_wisepad3"] = "BBPOS WisePad 3",
+        ["bbpos_chipper2x"] = "BBPOS Chipper 2X BT",
+        ["verifone_P400"] = "Verifone P400",
+    };
+
+    public static string Name(string deviceType, Microsoft.Extensions.Localization.IStringLocalizer t)
+    {
+        var simulated = deviceType.StartsWith("simulated_", StringComparison.Ordinal);
+        var type = simulated ? deviceType["simulated_".Length..] : deviceType;
+        var name = Names.TryGetValue(type, out var known) ? known : t["Readers.ModelUnknown"].Value;
+        return simulated ? t["Readers.ModelSimulated", name].Value : name;
+    }
+}
+
 public sealed record ReaderRow(string Id, string Label, string DeviceType, string Status, DateTimeOffset? LastSeen);
 
 public sealed record LocationRow(string Id, string Name);

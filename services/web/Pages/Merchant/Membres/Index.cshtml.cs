@@ -23,18 +23,24 @@ public sealed class MembresModel(GatewayClient gateway) : PageModel
     public IReadOnlyList<MemberRow> Members { get; private set; } = [];
     public long Total { get; private set; }
 
+    /// <summary>The search as loyalty receives it, from the page and from the export alike.</summary>
+    public static string Search(string? q)
+    {
+        var trimmed = (q ?? "").Trim();
+        return trimmed.Length > 100 ? trimmed[..100] : trimmed;
+    }
+
     public async Task OnGetAsync(CancellationToken ct)
     {
         PageNumber = Math.Clamp(PageNumber, 1, 100_000);
-        var q = (Q ?? "").Trim();
-        Q = q.Length > 100 ? q[..100] : q;
+        Q = Search(Q);
         var result = await gateway.GetAsync(gateway.Merchant($"members?pageSize={PageSize}&page={PageNumber}&search={Uri.EscapeDataString(Q)}"), ct);
         Members = [.. result.Body.Items("items").Select(MemberRow.From)];
         Total = result.Body.Number("total");
     }
 }
 
-/// <summary>The export streams page after page, so 10,000 members never sit in memory at once.</summary>
+/// <summary>The export streams page after page, so 10,000 members never sit in memory at once; with <c>?q=</c> it holds the members that search finds, as listed.</summary>
 public static class MembersExport
 {
     public static IEndpointRouteBuilder MapMembersExport(this IEndpointRouteBuilder app)
@@ -49,14 +55,15 @@ public static class MembersExport
         context.Response.Headers.ContentDisposition = "attachment; filename=\"membres.csv\"";
         await using var writer = new StreamWriter(context.Response.Body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
         await writer.WriteLineAsync("id;nom;email;points;derniere_visite");
+        var search = MembresModel.Search(context.Request.Query["q"]);
         for (var page = 1; ; page++)
         {
-            var result = await gateway.GetAsync(gateway.Merchant($"members?pageSize=100&page={page}"), ct);
+            var result = await gateway.GetAsync(gateway.Merchant($"members?pageSize=100&page={page}&search={Uri.EscapeDataString(search)}"), ct);
             var rows = result.Body.Items("items").Select(MemberRow.From).ToList();
             foreach (var m in rows)
             {
                 await writer.WriteLineAsync(string.Join(';', m.Id, Csv(m.Name), Csv(m.Email), m.Points.ToString(CultureInfo.InvariantCulture),
-                    m.LastVisit?.ToString("O", CultureInfo.InvariantCulture) ?? ""));
+                    m.LastVisit is { } visit ? ParisTime.Iso(visit) : ""));
             }
 
             if (rows.Count < 100)
