@@ -96,6 +96,7 @@ public sealed class BrandingTests(GatewayFixture fixture) : IClassFixture<Gatewa
     [InlineData("Café", "#112233", "truncated", "invalid_logo")]
     [InlineData("Café", "#112233", "corrupt", "invalid_logo")]
     [InlineData("Café", "#112233", "huge", "logo_too_large")]
+    [InlineData("Café", "#112233", "iVBORw0KGgoAAAANSUhEUgAAE4gAAAABCAIAAAC9c9PfAAAAJUlEQVR4nO3BgQAAAADDoPlTX+EAVQEAAAAAAAAAAAAAAAAAwGE6mQAB52yShgAAAABJRU5ErkJggg==", "invalid_logo")]
     public async Task Bad_input_is_a_400_with_a_stable_code_in_French_and_changes_nothing(string name, string background, string? logo, string code)
     {
         var merchant = await fixture.CreateMerchantAsync("Avant");

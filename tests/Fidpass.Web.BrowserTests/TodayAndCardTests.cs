@@ -78,7 +78,7 @@ public sealed class TodayAndCardTests(WebFixture fixture)
             // The merchant's name reaches loyalty with MerchantRegistered, through RabbitMQ.
             await page.ReloadAsync();
             await Assertions.Expect(page.Locator("[data-card-balance]")).ToHaveTextAsync("12");
-            return await page.Locator("[data-card-merchant]").TextContentAsync() == "Boulangerie Lilas";
+            return await page.Locator("[data-shop-name]").TextContentAsync() == "Boulangerie Lilas";
         }, what: "the card with its merchant's name");
         Assert.DoesNotContain("example.fr", await page.ContentAsync(), StringComparison.Ordinal);
         await WebFixture.ScreenshotAsync(page, "member-card-live-balance");
