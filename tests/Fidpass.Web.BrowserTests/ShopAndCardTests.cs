@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Fidpass.Gateway.IntegrationTests;
@@ -93,7 +92,7 @@ public sealed class ShopAndCardTests(WebFixture fixture)
         var merchant = await fixture.CreateMerchantAsync("Boulangerie Hors Ligne");
         var member = await EnrolAsync(merchant, "Louise Michel");
         var key = await fixture.IssueKeyAsync(merchant, "scan");
-        await ScanAsync(merchant, key.Key, member.ToString(), "9.00");
+        await TodayAndCardTests.ScanAsync(fixture, merchant, key.Key, member, "9.00");
 
         var context = await fixture.Browser.NewContextAsync(WebFixture.ContextOptions(screen));
         var page = await context.NewPageAsync();
@@ -138,28 +137,12 @@ public sealed class ShopAndCardTests(WebFixture fixture)
         await page.Context.CloseAsync();
     }
 
-    private async Task<Guid> EnrolAsync(CreatedMerchant merchant, string name)
-    {
-        using var enrolled = await fixture.Client.PostAsJsonAsync($"/api/businesses/{merchant.Slug}/members",
-            new { name, email = $"{Guid.NewGuid():N}@example.fr" }, Ct);
-        enrolled.EnsureSuccessStatusCode();
-        return (await enrolled.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("memberId").GetGuid();
-    }
+    private Task<Guid> EnrolAsync(CreatedMerchant merchant, string name) => TodayAndCardTests.EnrolAsync(fixture, merchant, name);
 
     /// <summary>The code the member's card shows (the public card route, as the card page reads it).</summary>
     private async Task<string> ShortCodeAsync(CreatedMerchant merchant, Guid member)
     {
         var card = await fixture.Client.GetFromJsonAsync<JsonElement>($"/api/v1/merchants/{merchant.Slug}/cards/{member}", Ct);
         return card.GetProperty("member").GetProperty("shortCode").GetString()!;
-    }
-
-    private async Task ScanAsync(CreatedMerchant merchant, string key, string barcode, string amountEur)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/merchants/{merchant.Slug}/scans")
-        {
-            Content = JsonContent.Create(new { barcode, amount_eur = amountEur }),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        (await fixture.Client.SendAsync(request, Ct)).EnsureSuccessStatusCode();
     }
 }
