@@ -18,6 +18,7 @@ public static class LoyaltyStore
         options.Projections.Snapshot<Member>(SnapshotLifecycle.Inline);
         options.Schema.For<Member>()
             .UniqueIndex(UniqueIndexType.Computed, "ux_member_merchant_email", m => m.MerchantId, m => m.Email!)
+            .UniqueIndex(UniqueIndexType.Computed, "ux_member_merchant_short_code", m => m.MerchantId, m => m.ShortCode!)
             .Index(m => m.MerchantId)
             .Index(m => m.Name);
 

@@ -1,4 +1,5 @@
 using Fidpass.Contracts.Merchants;
+using Fidpass.MerchantToken.Branding;
 using Fidpass.MerchantToken.Merchants;
 using Fidpass.MerchantToken.Sessions;
 using Fidpass.ServiceDefaults;
@@ -15,7 +16,7 @@ namespace Fidpass.MerchantToken;
 public sealed class MerchantRelay(IBus bus) : EventRelay(bus)
 {
     public static readonly Type[] RelayedEvents =
-        [typeof(MerchantCreated), typeof(DashboardTokenRegenerated), typeof(IntegrationKeyRevoked), typeof(SessionEnded)];
+        [typeof(MerchantCreated), typeof(DashboardTokenRegenerated), typeof(IntegrationKeyRevoked), typeof(SessionEnded), typeof(BrandingSet)];
 
     protected override object? ToMessage(IEvent stored) => stored.Data switch
     {
@@ -23,6 +24,7 @@ public sealed class MerchantRelay(IBus bus) : EventRelay(bus)
         DashboardTokenRegenerated e => new CredentialRevoked(e.RevokedTokenId, e.MerchantId, CredentialKind.DashboardToken, e.At),
         IntegrationKeyRevoked e => new CredentialRevoked(e.KeyId, e.MerchantId, CredentialKind.IntegrationKey, e.At),
         SessionEnded e => new CredentialRevoked(e.SessionId, e.MerchantId, CredentialKind.Session, e.At),
+        BrandingSet e => new MerchantBrandingChanged(e.MerchantId, e.Slug, e.Name, e.BackgroundColor, e.ForegroundColor, e.LogoPngBase64, e.At),
         _ => null,
     };
 }

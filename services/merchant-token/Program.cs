@@ -1,4 +1,5 @@
 using Fidpass.MerchantToken;
+using Fidpass.MerchantToken.Branding;
 using Fidpass.MerchantToken.Credentials;
 using Fidpass.MerchantToken.IntegrationKeys;
 using Fidpass.MerchantToken.Internal;
@@ -39,7 +40,8 @@ app.MapGroup("/api/v1")
     .MapRegisterMerchantApi()
     .MapDashboardTokenApi()
     .MapIntegrationKeysApi()
-    .MapSessionsApi();
+    .MapSessionsApi()
+    .MapBrandingApi();
 app.MapInternalApi();
 app.MapDevMailboxApi();
 

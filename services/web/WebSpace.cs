@@ -115,10 +115,11 @@ public static class WebSpace
     /// <summary>
     /// Scripts and everything else from this origin only (no inline script: pages load <c>/js/*.js</c>);
     /// inline style attributes allowed; the browser may call the gateway (public enrolment, live card
-    /// balance); camera frames and the scanner's worker use <c>blob:</c>.
+    /// balance) and show the shop's logo from it; camera frames and the scanner's worker use <c>blob:</c>.
     /// </summary>
     public static string ContentSecurityPolicy(IConfiguration configuration) =>
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        + $"img-src 'self' data: blob: {GatewayClient.PublicAddress(configuration)}; media-src 'self' blob:; "
         + $"worker-src 'self' blob:; connect-src 'self' {GatewayClient.PublicAddress(configuration)}; manifest-src 'self'; "
         + "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 }

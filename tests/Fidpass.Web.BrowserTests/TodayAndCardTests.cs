@@ -12,7 +12,11 @@ public sealed class TodayAndCardTests(WebFixture fixture)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private async Task<Guid> EnrolAsync(CreatedMerchant merchant, string name)
+    private Task<Guid> EnrolAsync(CreatedMerchant merchant, string name) => EnrolAsync(fixture, merchant, name);
+
+    private Task ScanAsync(CreatedMerchant merchant, string key, Guid member, string amountEur) => ScanAsync(fixture, merchant, key, member, amountEur);
+
+    internal static async Task<Guid> EnrolAsync(WebFixture fixture, CreatedMerchant merchant, string name)
     {
         using var enrolled = await fixture.Client.PostAsJsonAsync($"/api/businesses/{merchant.Slug}/members",
             new { name, email = $"{Guid.NewGuid():N}@example.fr" }, Ct);
@@ -21,7 +25,7 @@ public sealed class TodayAndCardTests(WebFixture fixture)
     }
 
     /// <summary>A till's scan through the gateway with a scan key (default program: 1 point per euro).</summary>
-    private async Task ScanAsync(CreatedMerchant merchant, string key, Guid member, string amountEur)
+    internal static async Task ScanAsync(WebFixture fixture, CreatedMerchant merchant, string key, Guid member, string amountEur)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/merchants/{merchant.Slug}/scans")
         {
@@ -78,7 +82,7 @@ public sealed class TodayAndCardTests(WebFixture fixture)
             // The merchant's name reaches loyalty with MerchantRegistered, through RabbitMQ.
             await page.ReloadAsync();
             await Assertions.Expect(page.Locator("[data-card-balance]")).ToHaveTextAsync("12");
-            return await page.Locator("[data-card-merchant]").TextContentAsync() == "Boulangerie Lilas";
+            return await page.Locator("[data-shop-name]").TextContentAsync() == "Boulangerie Lilas";
         }, what: "the card with its merchant's name");
         Assert.DoesNotContain("example.fr", await page.ContentAsync(), StringComparison.Ordinal);
         await WebFixture.ScreenshotAsync(page, "member-card-live-balance");

@@ -11,7 +11,8 @@ public sealed record MerchantProfile(Guid Id, string Slug, string Name);
 /// <summary>
 /// The member's own card page reads its live balance here, anonymously: the member UUID printed on
 /// the card is the capability, as at the till. Read-only, and it tells no more than the card shows:
-/// the merchant's name, the member's first name, the balance and when points expire next (no e-mail, no history).
+/// the merchant's name, the member's first name, the balance, when points expire next and the short code
+/// the cashier can type (no e-mail, no history); a member enrolled before short codes gets one here.
 /// A member of another merchant, an erased member or an unknown id are all the same 404.
 /// </summary>
 public static class PublicCard
@@ -32,7 +33,7 @@ public static class PublicCard
         return space < 0 ? trimmed : trimmed[..space];
     }
 
-    private static async Task<IResult> GetAsync(string slug, string memberId, HttpRequest request, IQuerySession session, CancellationToken ct)
+    private static async Task<IResult> GetAsync(string slug, string memberId, HttpRequest request, IDocumentStore store, CancellationToken ct)
     {
         if (Access.Public(request, slug, out var identity) is not null)
         {
@@ -44,6 +45,7 @@ public static class PublicCard
             return ApiProblems.Problem(400, "INVALID_MEMBER_ID", "L'identifiant de la carte est un UUID (celui du QR code).");
         }
 
+        await using var session = store.QuerySession();
         var batch = session.CreateBatchQuery();
         var memberLoad = batch.Load<Member>(id);
         var profileLoad = batch.Load<MerchantProfile>(identity.MerchantId);
@@ -56,11 +58,12 @@ public static class PublicCard
 
         var profile = await profileLoad;
         var nextExpiry = Expiry.Expire.Render(await Expiry.Expire.NextAsync(session, member, ct));
+        var shortCode = ShortCodes.Display(await ShortCodes.EnsureAsync(store, member, ct));
         request.HttpContext.Response.Headers.CacheControl = "no-store";
         return Results.Json(new
         {
             merchant = new { slug = profile?.Slug ?? identity.Slug, name = profile?.Name },
-            member = new { id = member.Id, firstName = FirstName(member.Name), points = member.Points, nextExpiry },
+            member = new { id = member.Id, firstName = FirstName(member.Name), points = member.Points, nextExpiry, shortCode },
         });
     }
 }

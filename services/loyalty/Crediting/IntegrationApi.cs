@@ -126,6 +126,9 @@ public static class IntegrationApi
             return CompatResults.Problem(barcodeRefusal);
         }
 
+        // v1 only (the historical routes read UUIDs only): the card's short code, typed or heard at the till.
+        memberId ??= await ShortCodes.FindAsync(store, identity.MerchantId, body.GetProperty("barcode").GetString(), ct);
+
         var source = body.TryGetProperty("source", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.String && s.GetString() == "web"
             ? PointsSource.WebScanner
             : PointsSource.Integration;

@@ -64,16 +64,17 @@ public static class Enrol
             }
 
             var enrolled = Decide(command, DateTimeOffset.UtcNow);
-            session.Events.StartStream<Member>(command.MemberId, enrolled);
+            var code = new ShortCodeAssigned(command.MemberId, command.MerchantId, ShortCodes.New(), enrolled.At);
+            session.Events.StartStream<Member>(command.MemberId, enrolled, code);
             session.CarryTrace();
             try
             {
                 await session.SaveChangesAsync(ct);
-                return (Member.Create(enrolled), false);
+                return (Member.Create(enrolled).Apply(code), false);
             }
             catch (Exception e) when (Conflicts.IsConflict(e) && attempt < 5)
             {
-                // Someone enrolled the same e-mail at the same moment: the next pass finds it.
+                // Someone enrolled the same e-mail at the same moment (the next pass finds it), or the short code was taken (the next pass draws another).
                 await Conflicts.BackOffAsync(attempt, ct);
             }
         }
@@ -219,8 +220,9 @@ public static class Enrol
             foreach (var command in commands.Where(c => !members.ContainsKey(c.Email)).DistinctBy(c => c.Email))
             {
                 var enrolled = Decide(command, now);
-                session.Events.StartStream<Member>(command.MemberId, enrolled);
-                members[command.Email] = (Member.Create(enrolled), false);
+                var code = new ShortCodeAssigned(command.MemberId, command.MerchantId, ShortCodes.New(), now);
+                session.Events.StartStream<Member>(command.MemberId, enrolled, code);
+                members[command.Email] = (Member.Create(enrolled).Apply(code), false);
             }
 
             session.CarryTrace();

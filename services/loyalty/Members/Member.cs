@@ -61,6 +61,11 @@ public sealed record Member(
     /// <summary>The credit that set <see cref="LastVisitAt"/>, and the visit before it: a credit cancelled at the till was no visit.</summary>
     public Guid? LastVisitOperationId { get; init; }
 
+    /// <summary>The 8-character code a cashier can type instead of scanning (<see cref="ShortCodes"/>); null for members enrolled before codes, until their first read.</summary>
+    public string? ShortCode { get; init; }
+
+    public Member Apply(ShortCodeAssigned e) => this with { ShortCode = e.Code };
+
     public DateTimeOffset? VisitBeforeLast { get; init; }
 
     public Member Apply(PointsCredited e) => this with

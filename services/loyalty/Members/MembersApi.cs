@@ -26,6 +26,7 @@ public static class MembersApi
         points = m.Points,
         lastVisitAt = m.LastVisitAt,
         enrolledAt = m.EnrolledAt,
+        shortCode = m.ShortCode is { } code ? ShortCodes.Display(code) : null,
     };
 
     public static object Render(IEvent e) => new
@@ -86,6 +87,7 @@ public static class MembersApi
 
         var history = await session.Events.FetchStreamAsync(memberId, token: ct);
         var nextExpiry = Expiry.Expire.Render(await Expiry.Expire.NextAsync(session, member, ct));
-        return Results.Json(new { member = Render(member), nextExpiry, history = history.Select(Render) });
+        // The short code is the card's, not something that happened to the member's points.
+        return Results.Json(new { member = Render(member), nextExpiry, history = history.Where(e => e.Data is not ShortCodeAssigned).Select(Render) });
     }
 }

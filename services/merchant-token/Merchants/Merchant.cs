@@ -1,3 +1,5 @@
+using Fidpass.MerchantToken.Branding;
+
 namespace Fidpass.MerchantToken.Merchants;
 
 // Events of a merchant's stream (stream id = merchant id). Hashes, never secrets.
@@ -23,6 +25,11 @@ public sealed record Merchant(
 
     public Merchant Apply(IntegrationKeyRevoked e) =>
         this with { Keys = [.. Keys.Select(k => k.Id == e.KeyId ? k with { RevokedAt = e.At } : k)] };
+
+    /// <summary>How customers see the shop; null until the merchant sets it.</summary>
+    public ShopBranding? Branding { get; init; }
+
+    public Merchant Apply(BrandingSet e) => this with { Branding = new ShopBranding(e.Name, e.BackgroundColor, e.ForegroundColor, e.LogoPngBase64) };
 
     public IEnumerable<IntegrationKeySummary> ActiveKeys => Keys.Where(k => k.RevokedAt is null);
 }

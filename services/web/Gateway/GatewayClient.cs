@@ -35,6 +35,9 @@ public sealed class GatewayClient(HttpClient http, IHttpContextAccessor accessor
 
     public Task<GatewayResult> GetAsync(string path, CancellationToken ct) => MerchantAsync(HttpMethod.Get, path, null, ct);
 
+    /// <summary>A public route, without any credential (what a customer's page shows).</summary>
+    public Task<GatewayResult> PublicGetAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Get, path, null, session: null, ct);
+
     public Task<GatewayResult> PostAsync(string path, object? body, CancellationToken ct, string? idempotencyKey = null) =>
         MerchantAsync(HttpMethod.Post, path, body, ct, idempotencyKey);
 

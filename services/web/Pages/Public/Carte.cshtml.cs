@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fidpass.Web.Gateway;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using QRCoder;
@@ -10,13 +11,13 @@ namespace Fidpass.Web.Pages.Public;
 /// installable on the home screen (web manifest). The UUID is the whole card, as on a printed one.
 /// The balance is the live one from loyalty; offline, the one last seen on this phone.
 /// </summary>
-public sealed class CarteModel(IConfiguration configuration) : PageModel
+public sealed class CarteModel(GatewayClient gateway, IConfiguration configuration) : PageModel
 {
     /// <summary>
     /// The live card, read by the browser itself from the gateway's public route: the gateway's
     /// per-IP limit then counts each customer, not this server.
     /// </summary>
-    public string Endpoint => $"{Gateway.GatewayClient.PublicAddress(configuration)}/api/v1/merchants/{Uri.EscapeDataString(Slug)}/cards/{MemberId}";
+    public string Endpoint => $"{GatewayClient.PublicAddress(configuration)}/api/v1/merchants/{Uri.EscapeDataString(Slug)}/cards/{MemberId}";
 
     /// <summary>The signed Apple Wallet pass of this card (wallet service, through the gateway's public route).</summary>
     public string AppleWalletUrl => $"{Endpoint}/wallet/apple";
@@ -26,16 +27,50 @@ public sealed class CarteModel(IConfiguration configuration) : PageModel
     public string QrSvg { get; private set; } = "";
     public string CardPath => $"/carte/{Slug}/{MemberId}";
 
-    public IActionResult OnGet(string slug, Guid memberId)
+    /// <summary>Null when no card of this shop has this id: the page says so (404) and shows no card.</summary>
+    public ShopLook? Shop { get; private set; }
+
+    /// <summary>The code a cashier can type; empty when the card could not be read now (the phone shows the one it saved).</summary>
+    public string ShortCode { get; private set; } = "";
+
+    public async Task<IActionResult> OnGetAsync(string slug, Guid memberId, CancellationToken ct)
     {
+        (Slug, MemberId) = (slug, memberId);
         if (!PublicSlug.IsValid(slug))
         {
-            return NotFound();
+            return Unknown();
         }
 
-        (Slug, MemberId) = (slug, memberId);
+        // Only a definite « unknown » hides the card: busy or unreachable, the phone still shows the card it knows.
+        var card = await ReadCardAsync(ct);
+        if (card?.Status == System.Net.HttpStatusCode.NotFound)
+        {
+            return Unknown();
+        }
+
+        ShortCode = card is { Ok: true } ? card.Body.GetProperty("member").Text("shortCode") : "";
+        var (_, look) = await ShopLook.LoadAsync(gateway, configuration, slug, ct);
+        Shop = look;
         using var data = QRCodeGenerator.GenerateQrCode(memberId.ToString(), QRCodeGenerator.ECCLevel.M);
         QrSvg = new SvgQRCode(data).GetGraphic(10);
+        return Page();
+    }
+
+    private async Task<GatewayResult?> ReadCardAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await gateway.PublicGetAsync($"api/v1/merchants/{Uri.EscapeDataString(Slug)}/cards/{MemberId}", ct);
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    private PageResult Unknown()
+    {
+        Response.StatusCode = StatusCodes.Status404NotFound;
         return Page();
     }
 }

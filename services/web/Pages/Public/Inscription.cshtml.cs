@@ -8,19 +8,25 @@ namespace Fidpass.Web.Pages.Public;
 /// The merchant's public enrolment page (behind the QR poster). The browser itself calls the
 /// gateway's public route, so the gateway's per-IP limit counts each customer, not the web server.
 /// </summary>
-public sealed class InscriptionModel(IConfiguration configuration) : PageModel
+public sealed class InscriptionModel(GatewayClient gateway, IConfiguration configuration) : PageModel
 {
     public string Slug { get; private set; } = "";
     public string Endpoint => $"{GatewayClient.PublicAddress(configuration)}/api/businesses/{Uri.EscapeDataString(Slug)}/members";
 
-    public IActionResult OnGet(string slug)
+    /// <summary>The shop's name, colours and logo; null when no shop has this address (the page says so, with a 404).</summary>
+    public ShopLook? Shop { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string slug, CancellationToken ct)
     {
-        if (!PublicSlug.IsValid(slug))
+        Slug = slug;
+        var (unknown, look) = PublicSlug.IsValid(slug) ? await ShopLook.LoadAsync(gateway, configuration, slug, ct) : (true, null!);
+        if (unknown)
         {
-            return NotFound();
+            Response.StatusCode = StatusCodes.Status404NotFound;
+            return Page();
         }
 
-        Slug = slug;
+        Shop = look;
         return Page();
     }
 }

@@ -9,8 +9,8 @@ function show(card) {
   if (card.name) {
     document.querySelector('[data-card-name]').textContent = card.name;
   }
-  if (card.merchant) {
-    document.querySelector('[data-card-merchant]').textContent = card.merchant;
+  if (card.shortCode) {
+    document.querySelector('[data-card-code]').textContent = card.shortCode;
   }
   if (Number.isInteger(card.points)) {
     document.querySelector('[data-card-balance]').textContent = String(card.points);
@@ -32,6 +32,15 @@ if (saved) {
   show(saved);
 }
 
+function showStale() {
+  const stale = document.querySelector('[data-card-stale]');
+  stale.hidden = !saved;
+  if (saved?.savedAt) {
+    const when = new Date(saved.savedAt).toLocaleString('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'short', timeStyle: 'short' });
+    stale.textContent = stale.dataset.template.replace('{0}', when);
+  }
+}
+
 async function refresh() {
   if (!member || !endpoint) {
     return;
@@ -43,13 +52,52 @@ async function refresh() {
     }
     const body = await response.json();
     // The name typed at enrolment on this phone stays; the route only gives the first name.
-    const card = { name: saved?.name || body.member.firstName, merchant: body.merchant.name || '', points: body.member.points, nextExpiry: body.member.nextExpiry ?? null };
+    const card = {
+      name: saved?.name || body.member.firstName, points: body.member.points, nextExpiry: body.member.nextExpiry ?? null,
+      shortCode: body.member.shortCode || saved?.shortCode || '', savedAt: new Date().toISOString(),
+    };
     show(card);
     localStorage.setItem(storageKey, JSON.stringify({ ...(saved || {}), ...card }));
     document.querySelector('[data-card-stale]').hidden = true;
   } catch {
-    document.querySelector('[data-card-stale]').hidden = !saved;
+    showStale();
+  }
+}
+
+// Once opened, the card opens again without a network: the service worker (scope /carte/) answers
+// from the copy of this page and its files kept here, refreshed at each visit online.
+async function keepForOffline() {
+  if (!('serviceWorker' in navigator) || !('caches' in window)) {
+    return;
+  }
+  try {
+    await navigator.serviceWorker.register('/carte/sw.js', { scope: '/carte/' });
+    await navigator.serviceWorker.ready;
+    const cache = await caches.open('fidpass-card-v1');
+    const files = [
+      ...[...document.querySelectorAll('link[rel=stylesheet], link[rel=manifest], link[rel=icon]')].map((l) => l.href),
+      ...[...document.querySelectorAll('script[src]')].map((s) => s.src),
+    ];
+    // The first visit is not yet served by the worker (later ones are, and it refreshes the copies): keep what is missing.
+    const missing = async (url) => !(await cache.match(url));
+    await Promise.all(files.map(async (url) => (await missing(url)) && cache.add(url).catch(() => undefined)));
+    await Promise.all([...document.querySelectorAll('img[src]')].map(async (img) => {
+      try {
+        if (await missing(img.src)) {
+          await cache.put(img.src, await fetch(img.src, { mode: 'no-cors', credentials: 'omit' }));
+        }
+      } catch {
+        // The card works without its logo.
+      }
+    }));
+    if (await missing(location.pathname)) {
+      await cache.put(location.pathname, await fetch(location.pathname, { credentials: 'same-origin' }));
+    }
+    document.documentElement.dataset.offlineReady = 'true';
+  } catch {
+    // Offline use is a comfort: the card itself works without it.
   }
 }
 
 refresh();
+keepForOffline();
