@@ -106,7 +106,7 @@ public static class IntegrationApi
             (member, _) => new { id = member.Id, points = member.Points }, ct);
     }
 
-    private static async Task<IResult> ScanV1Async(string slug, HttpRequest request, CreditBatcher credits, CancellationToken ct)
+    private static async Task<IResult> ScanV1Async(string slug, HttpRequest request, CreditBatcher credits, IDocumentStore store, CancellationToken ct)
     {
         if (Access.V1(request, slug, Scopes.Scan, out var identity) is { } denied)
         {
