@@ -100,7 +100,7 @@ public sealed class RewardsTests(WebFixture fixture)
 
         await coffee.ClickAsync();
         var result = page.Locator("[data-redeemed]");
-        await Assertions.Expect(result).ToContainTextAsync("Café offert offert à Marie Curie.");
+        await Assertions.Expect(result).ToContainTextAsync("Marie Curie a reçu : Café offert.");
         await Assertions.Expect(result).ToContainTextAsync("−10 points");
         await Assertions.Expect(page.Locator("[data-balance]")).ToHaveTextAsync("5");
         await Assertions.Expect(offer).ToContainTextAsync("Récompenses de Marie Curie (5 points)");
@@ -188,10 +188,5 @@ public sealed class RewardsTests(WebFixture fixture)
         return await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
     }
 
-    private async Task<Guid> EnrolAsync(CreatedMerchant merchant, string name)
-    {
-        var enrolled = await fixture.Client.PostAsJsonAsync($"/api/businesses/{merchant.Slug}/members", new { name, email = ScannerTests.EmailOf(name, merchant) }, Ct);
-        enrolled.EnsureSuccessStatusCode();
-        return (await enrolled.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("memberId").GetGuid();
-    }
+    private Task<Guid> EnrolAsync(CreatedMerchant merchant, string name) => ScannerTests.EnrolAsync(fixture, merchant, name);
 }

@@ -47,8 +47,7 @@ public static class RewardsApi
             return denied;
         }
 
-        var (body, raw, bodyRefusal) = await CompatResults.ReadObjectAsync(request, ct);
-        var (name, points, refusal) = bodyRefusal is null ? ReadReward(body) : (null, 0, bodyRefusal);
+        var (raw, name, points, refusal) = await ReadRewardAsync(request, ct);
         if (refusal is not null)
         {
             return CompatResults.Problem(refusal);
@@ -72,8 +71,7 @@ public static class RewardsApi
             return CompatResults.Problem(RewardCatalogueRules.NotFound);
         }
 
-        var (body, raw, bodyRefusal) = await CompatResults.ReadObjectAsync(request, ct);
-        var (name, points, refusal) = bodyRefusal is null ? ReadReward(body) : (null, 0, bodyRefusal);
+        var (raw, name, points, refusal) = await ReadRewardAsync(request, ct);
         if (refusal is not null)
         {
             return CompatResults.Problem(refusal);
@@ -101,8 +99,15 @@ public static class RewardsApi
             _ => new { id, withdrawn = true }, StatusCodes.Status200OK, ct);
     }
 
-    /// <summary><c>{"name": 1 to 200 characters, "points": a positive integer}</c>.</summary>
-    public static (string? Name, long Points, Refusal? Refusal) ReadReward(JsonElement body)
+    /// <summary>The body <c>{"name": 1 to 200 characters, "points": a positive integer}</c>, raw (what a key is bound to) and read.</summary>
+    private static async Task<(string Raw, string? Name, long Points, Refusal? Refusal)> ReadRewardAsync(HttpRequest request, CancellationToken ct)
+    {
+        var (body, raw, bodyRefusal) = await CompatResults.ReadObjectAsync(request, ct);
+        var (name, points, refusal) = bodyRefusal is null ? ReadReward(body) : (null, 0, bodyRefusal);
+        return (raw, name, points, refusal);
+    }
+
+    private static (string? Name, long Points, Refusal? Refusal) ReadReward(JsonElement body)
     {
         var name = body.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()!.Trim() : "";
         if (name.Length is 0 or > RewardCatalogue.MaxNameLength || name.Any(char.IsControl))
