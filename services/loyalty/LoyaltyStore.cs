@@ -27,6 +27,8 @@ public static class LoyaltyStore
         options.Schema.For<Expiry.PointLots>().Index(l => l.MerchantId);
 
         options.Schema.For<LoyaltyProgram>();
+        // The reward catalogue, one stream per merchant, snapshotted inline like a member.
+        options.Projections.Snapshot<RewardCatalogue>(SnapshotLifecycle.Inline);
         options.Schema.For<IdempotencyRecord>().Index(r => r.MemberId);
         // The day's totals read credits, payments and refunds by merchant and Paris day.
         options.Schema.For<PaymentRecord>().Index(r => r.MerchantDay!).UseOptimisticConcurrency(true);

@@ -194,7 +194,9 @@ public sealed class ScannerTests(WebFixture fixture)
     public static string EmailOf(string name, CreatedMerchant merchant) =>
         $"{name.Replace(' ', '.').ToLowerInvariant()}@{merchant.Slug}.example.fr";
 
-    private async Task<Guid> EnrolAsync(CreatedMerchant merchant, string name)
+    private Task<Guid> EnrolAsync(CreatedMerchant merchant, string name) => EnrolAsync(fixture, merchant, name);
+
+    public static async Task<Guid> EnrolAsync(WebFixture fixture, CreatedMerchant merchant, string name)
     {
         var enrolled = await fixture.Client.PostAsJsonAsync($"/api/businesses/{merchant.Slug}/members", new { name, email = EmailOf(name, merchant) }, Ct);
         enrolled.EnsureSuccessStatusCode();

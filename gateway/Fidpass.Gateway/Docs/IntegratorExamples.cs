@@ -44,10 +44,30 @@ public static class IntegratorExamples
         new("loyalty", "post", "/api/v1/merchants/{slug}/operations/{operationId}/reversal",
             "Annule les points d'une opération : l'identifiant du scan (operationId) ou d'un paiement. Jamais deux fois." + Auth + Idempotent,
             "{}", """{"operationId":"9d2b7c1e-4f3a-4e8b-b6a1-2c3d4e5f6a7b","pointsReversed":12,"points":42}"""),
+        new("loyalty", "get", "/api/v1/merchants/{slug}/lookup",
+            "Affiche le client d'une carte scannée sans rien créditer, avec les récompenses du catalogue que son solde couvre maintenant (rewards, "
+            + "de la moins chère à la plus chère), la prochaine hors de portée et les points qui manquent (nextReward, null sinon) et la prochaine expiration (nextExpiry)."
+            + Auth + " droit lookup ou scan. barcode : ce que lit le scanner. 400 barcode_missing, 404 member_not_found.",
+            null, """{"member":{"id":"3f1c2a4e-8b7d-4c21-9a55-0e6f1b2c3d4e","name":"Marie Curie","email":"marie@example.fr","points":35,"lastVisitAt":"2026-12-07T09:15:00+00:00","enrolledAt":"2026-11-02T10:00:00+00:00"},"nextExpiry":null,"rewards":[{"id":"0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b","name":"Café offert","points":10}],"nextReward":{"id":"0193a1b4-7c4d-7e8f-9a0b-1c2d3e4f5a6c","name":"Menu offert","points":50,"missingPoints":15}}"""),
         new("loyalty", "post", "/api/v1/merchants/{slug}/members/{memberId}/redemptions",
-            "Échange des points contre une récompense (refusé si le solde ne suffit pas)." + Auth + Idempotent,
-            """{"points":50,"rewardName":"Café offert"}""",
-            """{"operationId":"5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9","memberId":"3f1c2a4e-8b7d-4c21-9a55-0e6f1b2c3d4e","points":4}"""),
+            "Échange des points contre une récompense : rewardId (une récompense du catalogue : nom et points viennent du catalogue), ou rewardName et points "
+            + "(une récompense libre). 404 reward_not_found, 409 reward_withdrawn, 422 insufficient_points (solde insuffisant)." + Auth + " droit members."
+            + " Envoyez un en-tête Idempotency-Key (un par appui sur le bouton) : la même clé rejoue la première réponse et n'échange jamais deux fois.",
+            """{"rewardId":"0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b"}""",
+            """{"operationId":"5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9","memberId":"3f1c2a4e-8b7d-4c21-9a55-0e6f1b2c3d4e","points":25,"reward":{"id":"0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b","name":"Café offert","points":10}}"""),
+        new("loyalty", "get", "/api/v1/merchants/{slug}/program/rewards",
+            "Le catalogue des récompenses du commerce, de la moins chère à la plus chère." + Auth + " droit program ou lookup.",
+            null, """{"items":[{"id":"0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b","name":"Café offert","points":10}]}"""),
+        new("loyalty", "post", "/api/v1/merchants/{slug}/program/rewards",
+            "Ajoute une récompense au catalogue (nom de 1 à 200 caractères, points entiers positifs, 50 récompenses au plus : 409 reward_catalogue_full)."
+            + Auth + " droit program. Avec Idempotency-Key, renvoyer la même demande n'ajoute rien de plus.",
+            """{"name":"Café offert","points":10}""", """{"id":"0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b","name":"Café offert","points":10}""", "201"),
+        new("loyalty", "put", "/api/v1/merchants/{slug}/program/rewards/{rewardId}",
+            "Renomme une récompense ou change son prix en points. 404 reward_not_found, 409 reward_withdrawn." + Auth + " droit program.",
+            """{"name":"Grand café offert","points":12}""", """{"id":"0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b","name":"Grand café offert","points":12}"""),
+        new("loyalty", "delete", "/api/v1/merchants/{slug}/program/rewards/{rewardId}",
+            "Retire une récompense du catalogue (la retirer encore ne change rien). 404 reward_not_found." + Auth + " droit program.",
+            null, """{"id":"0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b","withdrawn":true}"""),
         new("loyalty", "post", "/api/v1/merchants/{slug}/members/import",
             "Importe jusqu'à 1 000 membres ; chaque ligne invalide est signalée, les autres sont importées." + Auth + " droit members.",
             """[{"name":"Marie Curie","email":"marie@example.fr"}]""",

@@ -1,4 +1,3 @@
-using Fidpass.ServiceDefaults;
 using PointsSource = Fidpass.Contracts.Loyalty.PointsSource;
 using Fidpass.Loyalty.Http;
 using Fidpass.Loyalty.Members;
@@ -35,18 +34,10 @@ public static class IntegrationApi
             return denied;
         }
 
-        var values = request.Query["barcode"];
-        if (values.Count != 1 || string.IsNullOrWhiteSpace(values[0]))
+        var (member, refusal) = await LookupApi.FindAsync(request, session, identity.MerchantId, ct);
+        if (member is null)
         {
-            return CompatResults.Error(400, "BARCODE_MISSING", values.Count > 1
-                ? "Un seul code-barres (barcode) est attendu."
-                : "Le code-barres (barcode) est obligatoire.");
-        }
-
-        var member = MemberBarcode.Normalise(values[0]) is { } id ? await session.LoadAsync<Member>(id, ct) : null;
-        if (member is null || member.Erased || member.MerchantId != identity.MerchantId)
-        {
-            return CompatResults.From(CompatResults.MemberNotFound);
+            return CompatResults.From(refusal!);
         }
 
         return Results.Json(new

@@ -58,45 +58,76 @@ public static class Idempotency
         Func<IDocumentSession, Member, CancellationToken, Task<(object? Event, Refusal? Refusal)>> decide,
         Func<Member, object, object> render, CancellationToken ct, bool allowErased = false)
     {
-        var (key, keyRefusal) = Read(request);
+        var (attempt, keyRefusal) = Begin(request, merchantId, route, rawBody);
         if (keyRefusal is not null)
         {
             return CompatResults.Problem(keyRefusal);
         }
 
-        var recordId = key is null ? null : DocumentId(merchantId, key);
-        var hash = Hash(route, rawBody);
-        IdempotencyRecord? stored = null;
-        string? body = null;
         var (_, _, refusal) = await MemberWriter.ExecuteAsync(store, merchantId, memberId, async (session, member, token) =>
         {
-            // Read in the writer's transaction: a concurrent first use of the key makes this one retry and replay it.
-            if (recordId is not null && await session.LoadAsync<IdempotencyRecord>(recordId, token) is { } first)
+            if (await attempt!.AlreadyAnsweredAsync(session, token))
             {
-                stored = first;
                 return (null, null);
             }
 
             var (decided, refused) = await decide(session, member, token);
             if (decided is not null)
             {
-                body = JsonSerializer.Serialize(render(MemberWriter.Apply(member, decided), decided), JsonSerializerOptions.Web);
-                if (recordId is not null)
-                {
-                    session.Insert(new IdempotencyRecord(recordId, hash, StatusCodes.Status200OK, body, DateTimeOffset.UtcNow, member.Id));
-                }
+                attempt.Answer(session, render(MemberWriter.Apply(member, decided), decided), member.Id);
             }
 
             return (decided, refused);
         }, ct, allowErased);
 
-        if (stored is not null)
+        return attempt!.Result(refusal ?? MemberWriter.NotFound);
+    }
+
+    /// <summary>The key of a request that writes, checked, or the refusal of a malformed key.</summary>
+    public static (Attempt? Attempt, Refusal? Refusal) Begin(HttpRequest request, Guid merchantId, string route, string rawBody)
+    {
+        var (key, refusal) = Read(request);
+        return refusal is not null ? (null, refusal) : (new Attempt(key is null ? null : DocumentId(merchantId, key), Hash(route, rawBody)), null);
+    }
+
+    /// <summary>
+    /// One write under an optional key, run inside a writer's transaction (which may start over on a
+    /// conflict): the first answer is staged in the same session as the events it caused.
+    /// </summary>
+    public sealed class Attempt(string? recordId, string hash)
+    {
+        private IdempotencyRecord? _stored;
+        private string? _body;
+        private int _status;
+
+        /// <summary>Read in the writer's transaction: a concurrent first use of the key makes this one retry and replay it.</summary>
+        public async Task<bool> AlreadyAnsweredAsync(IDocumentSession session, CancellationToken ct)
         {
-            return stored.RequestHash == hash ? Replay(stored) : CompatResults.Problem(KeyReused);
+            _stored = recordId is null ? null : await session.LoadAsync<IdempotencyRecord>(recordId, ct);
+            _body = null;
+            return _stored is not null;
         }
 
-        return refusal is not null || body is null
-            ? CompatResults.Problem(refusal ?? MemberWriter.NotFound)
-            : Results.Text(body, "application/json; charset=utf-8", Encoding.UTF8, StatusCodes.Status200OK);
+        /// <param name="ownerId">The member whose erasure deletes the stored answer (<see cref="Guid.Empty"/> when it names nobody).</param>
+        public void Answer(IDocumentSession session, object answer, Guid ownerId, int status = StatusCodes.Status200OK)
+        {
+            _body = JsonSerializer.Serialize(answer, JsonSerializerOptions.Web);
+            _status = status;
+            if (recordId is not null)
+            {
+                session.Insert(new IdempotencyRecord(recordId, hash, status, _body, DateTimeOffset.UtcNow, ownerId));
+            }
+        }
+
+        /// <summary>The replayed first answer, this one, or the refusal (<paramref name="refusal"/> when nothing was answered).</summary>
+        public IResult Result(Refusal refusal)
+        {
+            if (_stored is not null)
+            {
+                return _stored.RequestHash == hash ? Replay(_stored) : CompatResults.Problem(KeyReused);
+            }
+
+            return _body is null ? CompatResults.Problem(refusal) : Results.Text(_body, "application/json; charset=utf-8", Encoding.UTF8, _status);
+        }
     }
 }

@@ -15,7 +15,8 @@ public static class Conflicts
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is ConcurrencyException or DocumentAlreadyExistsException)
+            // A new stream started by two writers at once (the first reward of a catalogue): the second finds it taken.
+            if (e is ConcurrencyException or DocumentAlreadyExistsException or Marten.Exceptions.ExistingStreamIdCollisionException)
             {
                 return true;
             }

@@ -16,7 +16,11 @@ public sealed record PointsCredited(
 /// <param name="Delta">Signed change (a manual adjustment may go down, never below zero).</param>
 public sealed record PointsAdjusted(Guid OperationId, Guid MemberId, Guid MerchantId, long Delta, long NewBalance, string Reason, DateTimeOffset At);
 
-public sealed record RewardRedeemed(Guid OperationId, Guid MemberId, Guid MerchantId, string RewardName, long Points, long NewBalance, DateTimeOffset At);
+public sealed record RewardRedeemed(Guid OperationId, Guid MemberId, Guid MerchantId, string RewardName, long Points, long NewBalance, DateTimeOffset At)
+{
+    /// <summary>The catalogue reward taken; null for a reward named freely by the till.</summary>
+    public Guid? RewardId { get; init; }
+}
 
 /// <param name="RefundedCents">How much of the credited amount this reversal accounts for (cumulated per credit).</param>
 public sealed record CreditReversed(

@@ -2,12 +2,17 @@ using System.Text.Json;
 using Fidpass.Loyalty.Crediting;
 using Fidpass.Loyalty.Http;
 using Fidpass.Loyalty.Members;
+using Fidpass.Loyalty.Programs;
 using Fidpass.ServiceDefaults;
 using Marten;
 
 namespace Fidpass.Loyalty.Redemptions;
 
-public sealed record RedeemReward(Guid OperationId, string RewardName, long Points);
+public sealed record RedeemReward(Guid OperationId, string RewardName, long Points)
+{
+    /// <summary>The catalogue reward taken, when the till named one.</summary>
+    public Guid? RewardId { get; init; }
+}
 
 /// <summary>A member spends points on a reward; the balance must cover it.</summary>
 public static class Redeem
@@ -29,8 +34,12 @@ public static class Redeem
             return (null, new Refusal(422, "INSUFFICIENT_POINTS", $"Solde insuffisant : {member.Points} point(s), {command.Points} demandés."));
         }
 
-        return (new RewardRedeemed(command.OperationId, member.Id, member.MerchantId, command.RewardName.Trim(), command.Points,
-            member.Points - command.Points, now), null);
+        var redeemed = new RewardRedeemed(command.OperationId, member.Id, member.MerchantId, command.RewardName.Trim(), command.Points,
+            member.Points - command.Points, now)
+        {
+            RewardId = command.RewardId,
+        };
+        return (redeemed, null);
     }
 
     public static IEndpointRouteBuilder MapRedemptionApi(this IEndpointRouteBuilder app)
@@ -51,6 +60,28 @@ public static class Redeem
         if (bodyRefusal is not null)
         {
             return CompatResults.Problem(bodyRefusal);
+        }
+
+        if (body.TryGetProperty("rewardId", out var rewardValue))
+        {
+            // A reward of the catalogue: its name and price come from there, read in the writer's transaction.
+            if (rewardValue.ValueKind != JsonValueKind.String || !Guid.TryParse(rewardValue.GetString(), out var rewardId)
+                || body.TryGetProperty("points", out _) || body.TryGetProperty("rewardName", out _))
+            {
+                return ApiProblems.Problem(400, "INVALID_REDEMPTION",
+                    "Indiquez soit rewardId (l'identifiant d'une récompense du catalogue), soit rewardName et points, pas les deux.");
+            }
+
+            var operationId = Guid.CreateVersion7();
+            return await Idempotency.ExecuteAsync(request, store, identity.MerchantId, memberId, $"v1-redemption:{memberId}", raw,
+                async (session, m, token) =>
+                {
+                    var (reward, missing) = (await RewardsApi.LoadAsync(session, identity.MerchantId, token)).Find(rewardId);
+                    return reward is null
+                        ? (null, missing)
+                        : Decide(m, new RedeemReward(operationId, reward.Name, reward.Points) { RewardId = reward.Id }, time.GetUtcNow());
+                },
+                (after, e) => new { operationId, memberId, points = after.Points, reward = new { id = rewardId, name = ((RewardRedeemed)e).RewardName, points = ((RewardRedeemed)e).Points } }, ct);
         }
 
         if (!body.TryGetProperty("points", out var p) || p.ValueKind != JsonValueKind.Number || !p.TryGetInt64(out var points)

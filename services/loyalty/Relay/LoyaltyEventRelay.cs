@@ -3,6 +3,7 @@ using Fidpass.Loyalty.Cards;
 using Fidpass.ServiceDefaults;
 using JasperFx.Events;
 using MassTransit;
+using Catalogue = Fidpass.Loyalty.Programs;
 using Member = Fidpass.Loyalty.Members;
 
 namespace Fidpass.Loyalty.Relay;
@@ -15,6 +16,7 @@ public sealed class LoyaltyEventRelay(IBus bus) : EventRelay(bus)
         typeof(Member.PointsExpired),
         typeof(Member.MemberEnrolled), typeof(Member.PointsCredited), typeof(Member.PointsAdjusted),
         typeof(Member.RewardRedeemed), typeof(Member.CreditReversed), typeof(Member.MemberErased),
+        typeof(Catalogue.RewardAdded), typeof(Catalogue.RewardChanged), typeof(Catalogue.RewardWithdrawn),
     ];
 
     protected override object? ToMessage(IEvent stored) => stored.Data switch
@@ -30,6 +32,9 @@ public sealed class LoyaltyEventRelay(IBus bus) : EventRelay(bus)
         Member.CreditReversed { Points: > 0 } e =>
             new PointsReversed(e.OperationId, e.ReversedOperationId, e.MemberId, e.MerchantId, e.Points, e.NewBalance, e.RefundId, e.At),
         Member.MemberErased e => new MemberErased(e.MemberId, e.MerchantId, e.At),
+        Catalogue.RewardAdded e => new RewardOfferChanged(e.RewardId, e.MerchantId, e.Name, e.Points, false, e.At),
+        Catalogue.RewardChanged e => new RewardOfferChanged(e.RewardId, e.MerchantId, e.Name, e.Points, false, e.At),
+        Catalogue.RewardWithdrawn e => new RewardOfferChanged(e.RewardId, e.MerchantId, e.Name, e.Points, true, e.At),
         _ => null,
     };
 }

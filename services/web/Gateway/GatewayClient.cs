@@ -41,9 +41,11 @@ public sealed class GatewayClient(HttpClient http, IHttpContextAccessor accessor
     public Task<GatewayResult> PostAsync(string path, object? body, CancellationToken ct, string? idempotencyKey = null) =>
         MerchantAsync(HttpMethod.Post, path, body, ct, idempotencyKey);
 
-    public Task<GatewayResult> PutAsync(string path, object? body, CancellationToken ct) => MerchantAsync(HttpMethod.Put, path, body, ct);
+    public Task<GatewayResult> PutAsync(string path, object? body, CancellationToken ct, string? idempotencyKey = null) =>
+        MerchantAsync(HttpMethod.Put, path, body, ct, idempotencyKey);
 
-    public Task<GatewayResult> DeleteAsync(string path, CancellationToken ct) => MerchantAsync(HttpMethod.Delete, path, null, ct);
+    public Task<GatewayResult> DeleteAsync(string path, CancellationToken ct, string? idempotencyKey = null) =>
+        MerchantAsync(HttpMethod.Delete, path, null, ct, idempotencyKey);
 
     /// <summary>A path under the signed-in merchant: <c>api/v1/merchants/{slug}/…</c>.</summary>
     public string Merchant(string rest) =>

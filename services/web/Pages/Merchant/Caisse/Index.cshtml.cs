@@ -1,24 +1,35 @@
 using System.Globalization;
 using System.Text.Json;
 using Fidpass.Web.Gateway;
+using Fidpass.Web.Pages.Merchant.Programme;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Localization;
 
 namespace Fidpass.Web.Pages.Merchant.Caisse;
 
-/// <summary>The till's last operation, kept (in the encrypted TempData cookie) across a redirect, a reload and a refused credit.</summary>
-public sealed record LastOperation(string OperationId, string Name, long Points, long Balance, bool Undone);
+/// <summary>
+/// The till's last operation, kept (in the encrypted TempData cookie) across a redirect, a reload and a
+/// refused credit. <c>Reward</c> names the reward taken by a redemption (which the till does not undo);
+/// null for a credit.
+/// </summary>
+public sealed record LastOperation(string OperationId, string Name, long Points, long Balance, bool Undone, string? Reward = null);
+
+/// <summary>The member identified at the till, and what the balance can take now (the v1 lookup).</summary>
+public sealed record TillMember(string Id, string Name, long Points, IReadOnlyList<RewardRow> Available, RewardRow? Next, long Missing);
 
 /// <summary>
 /// "Caisse rapide": the code comes from the camera, a hardware scanner (types it, then Enter) or
 /// the keyboard; an e-mail is looked up first. Each form carries its own idempotency key, so a
 /// double tap or a resent form never credits twice, and a credit or an undo answers with a
-/// redirect (post/redirect/get): reloading the result shows it again and sends nothing.
+/// redirect (post/redirect/get): reloading the result shows it again and sends nothing. Once a card
+/// is identified (a credit, or « Récompenses »), the rewards its balance covers are offered, each
+/// redeemed in one tap under its own key, so a double tap redeems once.
 /// </summary>
 public sealed class CaisseModel(GatewayClient gateway, IStringLocalizer<Strings> t) : PageModel
 {
     private const string LastEntry = "Caisse.Last";
+    private const string MemberEntry = "Caisse.Member";
 
     [BindProperty] public string? Code { get; set; }
     [BindProperty] public string? Amount { get; set; }
@@ -29,6 +40,7 @@ public sealed class CaisseModel(GatewayClient gateway, IStringLocalizer<Strings>
     public string? AmountError { get; private set; }
     public string? Error { get; private set; }
     public LastOperation? Last { get; private set; }
+    public TillMember? Member { get; private set; }
 
     /// <summary>« 1 passage » is offered only when a visit earns something (a stamp card, or points per visit).</summary>
     public bool VisitEarns { get; private set; }
@@ -70,18 +82,10 @@ public sealed class CaisseModel(GatewayClient gateway, IStringLocalizer<Strings>
             return Retry();
         }
 
-        var barcode = code;
-        if (code.Contains('@', StringComparison.Ordinal))
+        var barcode = await BarcodeAsync(code, ct);
+        if (barcode is null)
         {
-            var found = await gateway.GetAsync(gateway.Merchant("members?pageSize=5&search=" + Uri.EscapeDataString(code.ToLowerInvariant())), ct);
-            var member = found.Body.Items("items").FirstOrDefault(m => string.Equals(m.Text("email"), code, StringComparison.OrdinalIgnoreCase));
-            if (member.ValueKind == System.Text.Json.JsonValueKind.Undefined)
-            {
-                CodeError = t["Scanner.NoSuchEmail"];
-                return Retry();
-            }
-
-            barcode = member.Text("id");
+            return Retry();
         }
 
         var body = new Dictionary<string, object> { ["barcode"] = barcode, ["source"] = "web" };
@@ -124,7 +128,88 @@ public sealed class CaisseModel(GatewayClient gateway, IStringLocalizer<Strings>
 
         var r = result.Body;
         Remember(new LastOperation(r.Text("operationId"), r.GetProperty("member").Text("name"), r.Number("pointsAdded"), r.Number("newBalance"), Undone: false));
+        TempData[MemberEntry] = r.GetProperty("member").Text("id");
         return RedirectToPage();
+    }
+
+    /// <summary>« Récompenses »: identifies the card without crediting, to show what its balance can take.</summary>
+    public async Task<IActionResult> OnPostRewardsAsync(CancellationToken ct)
+    {
+        await LoadAsync(ct);
+        var code = Code?.Trim() ?? "";
+        CodeError = code.Length == 0 ? t["Scanner.CodeRequired"].Value : code.Length > 500 ? t["Scanner.CodeTooLong"].Value : null;
+        var barcode = CodeError is null ? await BarcodeAsync(code, ct) : null;
+        if (barcode is null)
+        {
+            return Retry();
+        }
+
+        var found = await LookupAsync(barcode, ct);
+        if (found is null)
+        {
+            CodeError = t["Scanner.UnknownCard"];
+            return Retry();
+        }
+
+        TempData[MemberEntry] = found.Id;
+        return RedirectToPage();
+    }
+
+    /// <summary>One tap on a reward: the catalogue's name and points, the form's own key (a double tap replays the first answer).</summary>
+    public async Task<IActionResult> OnPostRedeemAsync(string? rewardId, string? redeemAttempt, CancellationToken ct)
+    {
+        await LoadAsync(ct);
+        Attempt = Guid.NewGuid().ToString("N");
+        if (Member is not { } member || !Guid.TryParse(rewardId, out var reward))
+        {
+            Error = t["Scanner.UnknownCard"];
+            return Retry();
+        }
+
+        var key = "web-redeem-" + (redeemAttempt is { Length: > 0 and <= 64 } ? redeemAttempt : Guid.NewGuid().ToString("N"));
+        var result = await gateway.PostAsync(gateway.Merchant($"members/{Uri.EscapeDataString(member.Id)}/redemptions"), new { rewardId = reward }, ct, idempotencyKey: key);
+        if (!result.Ok)
+        {
+            Error = result.Message;
+            return Retry();
+        }
+
+        var taken = result.Body.GetProperty("reward");
+        Remember(new LastOperation(result.Body.Text("operationId"), member.Name, taken.Number("points"), result.Body.Number("points"), Undone: false, taken.Text("name")));
+        return RedirectToPage();
+    }
+
+    /// <summary>The barcode to send for what was typed or scanned: an e-mail is looked up first (null, with the field's error, when no member has it).</summary>
+    private async Task<string?> BarcodeAsync(string code, CancellationToken ct)
+    {
+        if (!code.Contains('@', StringComparison.Ordinal))
+        {
+            return code;
+        }
+
+        var found = await gateway.GetAsync(gateway.Merchant("members?pageSize=5&search=" + Uri.EscapeDataString(code.ToLowerInvariant())), ct);
+        var member = found.Body.Items("items").FirstOrDefault(m => string.Equals(m.Text("email"), code, StringComparison.OrdinalIgnoreCase));
+        if (member.ValueKind == JsonValueKind.Undefined)
+        {
+            CodeError = t["Scanner.NoSuchEmail"];
+            return null;
+        }
+
+        return member.Text("id");
+    }
+
+    private async Task<TillMember?> LookupAsync(string barcode, CancellationToken ct)
+    {
+        var found = await gateway.GetAsync(gateway.Merchant("lookup?barcode=" + Uri.EscapeDataString(barcode)), ct);
+        if (!found.Ok)
+        {
+            return null;
+        }
+
+        var m = found.Body.GetProperty("member");
+        var next = found.Body.TryGetProperty("nextReward", out var n) && n.ValueKind == JsonValueKind.Object ? n : default;
+        return new TillMember(m.Text("id"), m.Text("name"), m.Number("points"), [.. found.Body.Items("rewards").Select(RewardRow.From)],
+            next.ValueKind == JsonValueKind.Object ? RewardRow.From(next) : null, next.Number("missingPoints"));
     }
 
     public async Task<IActionResult> OnPostUndoAsync(CancellationToken ct)
@@ -165,6 +250,11 @@ public sealed class CaisseModel(GatewayClient gateway, IStringLocalizer<Strings>
         }
 
         VisitEarns = Rules is not { IsStamps: false, PointsPerVisit: <= 0 };
+        // TempData gives a Guid back for a string that reads as one.
+        if (TempData.Peek(MemberEntry)?.ToString() is { Length: > 0 } memberId)
+        {
+            Member = await LookupAsync(memberId, ct);
+        }
     }
 
     private void Remember(LastOperation last) => TempData[LastEntry] = JsonSerializer.Serialize(last);
