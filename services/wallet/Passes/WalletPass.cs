@@ -1,3 +1,5 @@
+using Fidpass.Wallet.Apple;
+
 namespace Fidpass.Wallet.Passes;
 
 /// <summary>
@@ -13,6 +15,8 @@ namespace Fidpass.Wallet.Passes;
 /// <param name="UpdatedAt">When the pass last changed, exactly: the PassKit web service's update tag.</param>
 /// <param name="LastModified">Whole seconds, strictly increasing per pass: HTTP dates have no finer precision.</param>
 /// <param name="AuthenticationToken">The pass's own secret, which phones present (<c>ApplePass …</c>).</param>
+/// <param name="LastChangeId">The operation behind <paramref name="LastChange"/> (Google's message id: announced once).</param>
+/// <param name="GoogleRevision">The last revision Google Wallet's object shows (<see cref="NotifiedRevision"/>'s counterpart).</param>
 public sealed record WalletPass(
     Guid Id,
     Guid MerchantId,
@@ -25,7 +29,9 @@ public sealed record WalletPass(
     long Revision,
     long NotifiedRevision,
     string AuthenticationToken,
-    bool Erased)
+    bool Erased,
+    Guid? LastChangeId = null,
+    long GoogleRevision = 0)
 {
     public long UpdateTag => UpdatedAt.UtcTicks;
 }
@@ -39,6 +45,9 @@ public sealed record WalletMerchant(Guid Id, string Slug, string Name, string Ba
     public const string DefaultLabel = "rgb(190, 214, 240)";
 
     public static WalletMerchant Unknown(Guid id) => new(id, "", "Fidpass", DefaultBackground, DefaultForeground, DefaultLabel);
+
+    /// <summary>The shop's logo (PNG), drawn in its colours until it chooses one.</summary>
+    public byte[] Logo() => PassImages.Square(100, BackgroundColor, ForegroundColor);
 }
 
 /// <summary>A loyalty operation already applied (document id = the event's operation id): its redelivery is a no-op.</summary>
@@ -78,7 +87,7 @@ public static class PassDecisions
         WalletPass next;
         if (change.Erase)
         {
-            next = current with { MemberName = "", LastChange = null, Erased = true };
+            next = current with { MemberName = "", LastChange = null, LastChangeId = null, Erased = true };
         }
         else
         {
@@ -90,7 +99,7 @@ public static class PassDecisions
 
             if (change.NewBalance is { } balance && change.OccurredAt >= current.BalanceAt)
             {
-                next = next with { Balance = balance, BalanceAt = change.OccurredAt, LastChange = DescribeDelta(change.Delta) };
+                next = next with { Balance = balance, BalanceAt = change.OccurredAt, LastChange = DescribeDelta(change.Delta), LastChangeId = change.OperationId };
             }
         }
 
