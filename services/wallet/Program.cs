@@ -11,9 +11,10 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddFidpassMarten("wallet", opts =>
 {
-    opts.Schema.For<WalletPass>().UseOptimisticConcurrency(true);
+    opts.Schema.For<WalletPass>().UseOptimisticConcurrency(true).Index(p => p.MerchantId);
     opts.Schema.For<WalletMerchant>();
     opts.Schema.For<AppliedOperation>();
+    opts.Schema.For<WalletReward>().Index(r => r.MerchantId);
     opts.Schema.For<GoogleObjectState>();
     opts.Schema.For<AppleRegistration>().Index(r => r.SerialNumber).Index(r => r.DeviceLibraryIdentifier);
 });
@@ -23,6 +24,7 @@ builder.AddGoogleWallet();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<PassUpdates>();
 builder.Services.AddSingleton<PassNotifier>();
+builder.Services.AddSingleton<MerchantPasses>();
 builder.Services.AddHostedService<PendingNotifications>();
 
 var app = builder.Build();

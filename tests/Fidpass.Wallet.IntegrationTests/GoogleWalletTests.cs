@@ -48,7 +48,7 @@ public sealed class GoogleWalletTests(WalletFixture fixture)
         Assert.Equal("Boulangerie Martin", (string)shop["issuerName"]!);
         Assert.Equal("#1f3a60", (string)shop["hexBackgroundColor"]!);
         var logo = (string)shop["programLogo"]!["sourceUri"]!["uri"]!;
-        Assert.Equal($"https://api.fidpass.test/api/v1/wallet/logos/{member.MerchantId:N}.png", logo);
+        Assert.StartsWith($"https://api.fidpass.test/api/v1/wallet/logos/{member.MerchantId:N}.png?v=", logo, StringComparison.Ordinal);
         using var image = await fixture.Client.GetAsync(new Uri(new Uri(logo).PathAndQuery, UriKind.Relative), Ct);
         Assert.Equal("image/png", image.Content.Headers.ContentType?.MediaType);
 
@@ -99,12 +99,12 @@ public sealed class GoogleWalletTests(WalletFixture fixture)
         Assert.Equal(HttpStatusCode.NotFound, link.StatusCode);
     }
 
-    private static long? Balance(Member member) => (long?)member.GoogleObject?["loyaltyPoints"]?["balance"]?["int"];
+    internal static long? Balance(Member member) => (long?)member.GoogleObject?["loyaltyPoints"]?["balance"]?["int"];
 
     private static string[] Messages(Member member) =>
         member.GoogleObject?["messages"] is JsonArray messages ? [.. messages.Select(m => (string)m!["body"]!)] : [];
 
-    private static JsonObject FakeGoogleWalletClass(WalletFixture fixture, string classId) =>
+    internal static JsonObject FakeGoogleWalletClass(WalletFixture fixture, string classId) =>
         FakeGoogleWallet.FakeGoogleWalletState.Copy(fixture.Google.Classes[classId]);
 
     private static HttpRequestMessage WithGatewayIdentity(HttpRequestMessage request, Member member)

@@ -281,6 +281,8 @@ internal sealed class ConsumedMessages : IConsumeObserver
             MemberEnrolled m => m.MemberId,
             MemberErased m => m.MemberId,
             MerchantRegistered m => m.MerchantId,
+            MerchantBrandingChanged m => m.MerchantId,
+            RewardOfferChanged m => m.RewardId,
             _ => null,
         };
         if (key is { } id)

@@ -15,7 +15,9 @@ public sealed class GoogleLoyalty(GoogleOptions options)
 
     public string ObjectId(Guid memberId) => $"{options.IssuerId}.member-{memberId:N}";
 
-    public string LogoUrl(Guid merchantId) => $"{options.ImageBaseUrl.TrimEnd('/')}/api/v1/wallet/logos/{merchantId:N}.png";
+    /// <summary>Versioned by the branding's time: Google fetches a new logo instead of keeping the old one cached.</summary>
+    public string LogoUrl(WalletMerchant merchant) =>
+        $"{options.ImageBaseUrl.TrimEnd('/')}/api/v1/wallet/logos/{merchant.Id:N}.png?v={merchant.BrandingAt.ToUnixTimeSeconds()}";
 
     public JsonObject LoyaltyClass(WalletMerchant merchant) => new()
     {
@@ -24,7 +26,7 @@ public sealed class GoogleLoyalty(GoogleOptions options)
         ["programName"] = $"Carte de fidélité {merchant.Name}",
         ["programLogo"] = new JsonObject
         {
-            ["sourceUri"] = new JsonObject { ["uri"] = LogoUrl(merchant.Id) },
+            ["sourceUri"] = new JsonObject { ["uri"] = LogoUrl(merchant) },
             ["contentDescription"] = French($"Logo {merchant.Name}"),
         },
         ["hexBackgroundColor"] = Hex(merchant.BackgroundColor),
@@ -41,6 +43,11 @@ public sealed class GoogleLoyalty(GoogleOptions options)
         if (pass.LastChange is not null)
         {
             texts.Add(new JsonObject { ["id"] = "last_change", ["header"] = "Dernier mouvement", ["body"] = pass.LastChange });
+        }
+
+        if (pass.NextReward is not null)
+        {
+            texts.Add(new JsonObject { ["id"] = "next_reward", ["header"] = "Prochaine récompense", ["body"] = pass.NextReward });
         }
 
         return new JsonObject

@@ -30,7 +30,7 @@ public sealed class PassUpdates(IDocumentStore store, PassNotifier notifier, Tim
                 return; // a member UUID belongs to one merchant; anything else is not this pass
             }
 
-            next = PassDecisions.Evolve(pass, change, time.GetUtcNow(), NewAuthenticationToken);
+            next = PassDecisions.Evolve(pass, change, await RewardsAsync(session, change.MerchantId, ct), time.GetUtcNow(), NewAuthenticationToken);
             if (change.OperationId is { } operation)
             {
                 session.Insert(new AppliedOperation(operation, change.MemberId, time.GetUtcNow()));
@@ -60,6 +60,10 @@ public sealed class PassUpdates(IDocumentStore store, PassNotifier notifier, Tim
             await notifier.NotifyAsync(next.Id, ct);
         }
     }
+
+    /// <summary>The merchant's reward catalogue, withdrawn rewards included (they are filtered where the next reward is chosen).</summary>
+    public static async Task<IReadOnlyList<WalletReward>> RewardsAsync(IQuerySession session, Guid merchantId, CancellationToken ct) =>
+        await session.Query<WalletReward>().Where(r => r.MerchantId == merchantId).ToListAsync(ct);
 
     /// <summary>Apple asks for at least 16 characters; 32 random bytes, URL-safe.</summary>
     public static string NewAuthenticationToken() =>
