@@ -28,7 +28,7 @@ public sealed class WalletBadgeTests(WebFixture fixture)
         {
             using var response = await fixture.Client.GetAsync(new Uri(passUrl, UriKind.Relative), Ct);
             return response.StatusCode == HttpStatusCode.OK;
-        }, TimeSpan.FromSeconds(60), "the member's pass in the wallet service");
+        }, TimeSpan.FromSeconds(120), "the member's pass in the wallet service");
 
         var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = "fr-FR", AcceptDownloads = true, ViewportSize = new ViewportSize { Width = 390, Height = 844 } });
         var page = await context.NewPageAsync();
@@ -63,7 +63,7 @@ public sealed class WalletBadgeTests(WebFixture fixture)
         {
             using var response = await fixture.Client.GetAsync(new Uri($"/api/v1/merchants/{merchant.Slug}/cards/{member}/wallet/apple", UriKind.Relative), Ct);
             return response.StatusCode == HttpStatusCode.OK;
-        }, TimeSpan.FromSeconds(60), "the member's pass in the wallet service");
+        }, TimeSpan.FromSeconds(120), "the member's pass in the wallet service");
 
         var context = await fixture.Browser.NewContextAsync(WebFixture.ContextOptions(WebFixture.Phone));
         var page = await context.NewPageAsync();
