@@ -12,13 +12,14 @@ SOCK="$STATE/podman.sock"
 export DOCKER_HOST="unix://$SOCK"
 export COMPOSE_PROJECT_NAME=fidpass-containers
 COMPOSE=(docker-compose -f docker-compose.yml -f deploy/containers/compose.local.yml)
-# Ports away from the dev system's (5080-5110, 51xx, 25432, 26720, 25672, 25692, 12111, 12112, 8092, 8093).
+# Ports away from the dev system's (5080-5110, 51xx, 25432, 26720, 25672, 25692, 12111, 12112, 12113, 8092, 8093).
 export FIDPASS_GATEWAY_PORT=${FIDPASS_GATEWAY_PORT:-6080} FIDPASS_WEB_PORT=${FIDPASS_WEB_PORT:-6081}
 export FIDPASS_PG_PORT=${FIDPASS_PG_PORT:-6432} FIDPASS_MQ_PORT=${FIDPASS_MQ_PORT:-6672}
 export FIDPASS_MQ_MGMT_PORT=${FIDPASS_MQ_MGMT_PORT:-6673} FIDPASS_MQ_PROMETHEUS_PORT=${FIDPASS_MQ_PROMETHEUS_PORT:-6692}
 export FIDPASS_FAKE_STRIPE_PORT=${FIDPASS_FAKE_STRIPE_PORT:-6111} FIDPASS_CASHLOGY_SIM_PORT=${FIDPASS_CASHLOGY_SIM_PORT:-6092}
 export FIDPASS_INGRESS_PORT=${FIDPASS_INGRESS_PORT:-6085}
 export FIDPASS_FAKE_APNS_PORT=${FIDPASS_FAKE_APNS_PORT:-6112}
+export FIDPASS_FAKE_GOOGLE_WALLET_PORT=${FIDPASS_FAKE_GOOGLE_WALLET_PORT:-6113}
 export FIDPASS_REGISTRY=${FIDPASS_REGISTRY:-localhost/fidpass} FIDPASS_TAG=${FIDPASS_TAG:-local}
 RUNTIME_BASE=localhost/fidpass-base/aspnet:10.0-bookworm
 
@@ -88,6 +89,7 @@ SERVICES=(
   web:services/web/Fidpass.Web
   fake-stripe:simulators/Fidpass.FakeStripe/Fidpass.FakeStripe
   fake-apns:simulators/Fidpass.FakeApns/Fidpass.FakeApns
+  fake-google-wallet:simulators/Fidpass.FakeGoogleWallet/Fidpass.FakeGoogleWallet
   cashlogy-simulator:simulators/Fidpass.CashlogySimulator/Fidpass.CashlogySimulator
 )
 

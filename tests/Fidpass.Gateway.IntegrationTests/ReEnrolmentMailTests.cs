@@ -87,6 +87,29 @@ public sealed class ReEnrolmentMailTests(EnrolmentFixture fixture) : IClassFixtu
         Assert.Contains($"/carte/{shop.Slug}/{request.MemberId}", mail.GetProperty("textBody").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_card_link_mail_also_links_to_the_card_in_apple_wallet_and_google_wallet()
+    {
+        var shop = await fixture.CreateMerchantAsync("Épicerie Portefeuille");
+        var email = $"hedy.{Guid.NewGuid():N}@example.fr";
+        var request = new MemberCardLinkRequested(Guid.NewGuid(), shop.Id, Guid.NewGuid(), email, DateTimeOffset.UtcNow);
+        await fixture.MerchantToken.Services.GetRequiredService<IBus>().Publish(request, Ct);
+
+        var mail = Assert.Single(await Eventually.Get(() => MailsToAsync(email), mails => mails.Count > 0, what: "the card link mailed"));
+        var body = mail.GetProperty("textBody").GetString();
+        var configuration = fixture.MerchantToken.Services.GetRequiredService<IConfiguration>();
+        foreach (var wallet in new[] { "apple", "google" })
+        {
+            // The wallet service's public routes, as the card page links them.
+            var url = CardLinkMailConsumer.WalletUrl(configuration, shop.Slug, request.MemberId, wallet);
+            Assert.EndsWith($"/api/v1/merchants/{shop.Slug}/cards/{request.MemberId}/wallet/{wallet}", url, StringComparison.Ordinal);
+            Assert.Contains(url, body, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("Apple Wallet", body, StringComparison.Ordinal);
+        Assert.Contains("Google Wallet", body, StringComparison.Ordinal);
+    }
+
     private async Task<string> EnrolAgainAsync(string path, string email, string? credential)
     {
         using var enrol = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(new { name = "Quelqu'un", email }) };

@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Fidpass.Contracts.Loyalty;
 using Fidpass.Contracts.Merchants;
 using Fidpass.FakeApns;
+using Fidpass.FakeGoogleWallet;
 using Fidpass.ServiceDefaults;
 using Fidpass.Testing;
 using Fidpass.Wallet.Apple;
@@ -27,15 +28,26 @@ public sealed class WalletFixture : IAsyncLifetime
     public const string PassTypeIdentifier = "pass.fr.fidpass.integration";
     public const string TeamIdentifier = "FIDTEAM001";
     public const string KeyId = "FIDKEY0001";
+    public const string GoogleIssuerId = "3388000000012345678";
+    public const string GoogleServiceAccount = "wallet-it@fidpass-it.iam.gserviceaccount.com";
+    public const string WebOrigin = "https://fidpass.test";
 
     private readonly string _folder = Directory.CreateTempSubdirectory("fidpass-wallet-").FullName;
     private WebApplication? _apns;
+    private WebApplication? _google;
     private IBusControl? _bus;
 
     public ServiceHost<WalletApi> Wallet { get; private set; } = null!;
     public HttpClient Client { get; private set; } = null!;
     public FakeApnsState Apns { get; private set; } = null!;
     public TestCertificates.Chain Chain { get; private set; } = null!;
+
+    /// <summary>The service account's key, as Google knows it: the save links and token assertions verify with it.</summary>
+    public RSA GoogleKey { get; } = RSA.Create(2048);
+
+    public FakeGoogleWalletState Google { get; private set; } = null!;
+
+    public HttpClient NoRedirectClient { get; private set; } = null!;
 
     /// <summary>Every loyalty message the wallet finished consuming, by operation id (or member id for enrolments and erasures).</summary>
     public ConcurrentDictionary<Guid, int> Consumed => ConsumedMessages.Counts;
@@ -62,6 +74,22 @@ public sealed class WalletFixture : IAsyncLifetime
         await _apns.StartAsync();
         Apns = _apns.Services.GetRequiredService<FakeApnsState>();
 
+        var serviceAccount = Path.Combine(_folder, "service-account.json");
+        _google = FakeGoogleWalletServer.Build([
+            "--urls", "http://127.0.0.1:0", "--FakeGoogleWallet:ServiceAccountKeyPath", serviceAccount,
+            "--FakeGoogleWallet:IssuerId", GoogleIssuerId]);
+        await _google.StartAsync();
+        Google = _google.Services.GetRequiredService<FakeGoogleWalletState>();
+        var google = _google.Urls.First().TrimEnd('/');
+        await File.WriteAllTextAsync(serviceAccount, new JsonObject
+        {
+            ["type"] = "service_account",
+            ["private_key_id"] = "it-key-1",
+            ["private_key"] = GoogleKey.ExportPkcs8PrivateKeyPem(),
+            ["client_email"] = GoogleServiceAccount,
+            ["token_uri"] = google + "/token",
+        }.ToJsonString());
+
         Wallet = new ServiceHost<WalletApi>();
         Wallet.WithInfrastructure(postgres, rabbitMq)
             .With("Wallet:Apple:PassTypeIdentifier", PassTypeIdentifier)
@@ -73,9 +101,15 @@ public sealed class WalletFixture : IAsyncLifetime
             .With("Wallet:Apple:Apns:BaseAddress", _apns.Urls.First())
             .With("Wallet:Apple:Apns:KeyPath", p8)
             .With("Wallet:Apple:Apns:KeyId", KeyId)
+            .With("Wallet:Google:IssuerId", GoogleIssuerId)
+            .With("Wallet:Google:ServiceAccountKeyPath", serviceAccount)
+            .With("Wallet:Google:ApiBaseAddress", google + "/walletobjects/v1/")
+            .With("Wallet:Google:Origins:0", WebOrigin)
+            .With("Wallet:Google:ImageBaseUrl", "https://api.fidpass.test")
             .WithServices(services => services.AddConsumeObserver(_ => ConsumedMessages));
         await Wallet.StartedAsync();
         Client = Wallet.CreateClient();
+        NoRedirectClient = Wallet.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
         _bus = Bus.Factory.CreateUsingRabbitMq(bus => bus.Host(new Uri(rabbitMq)));
         await _bus.StartAsync(TestContext.Current.CancellationToken);
@@ -89,6 +123,7 @@ public sealed class WalletFixture : IAsyncLifetime
         }
 
         Client?.Dispose();
+        NoRedirectClient?.Dispose();
         if (Wallet is not null)
         {
             await Wallet.DisposeAsync();
@@ -100,6 +135,13 @@ public sealed class WalletFixture : IAsyncLifetime
             await _apns.DisposeAsync();
         }
 
+        if (_google is not null)
+        {
+            await _google.StopAsync();
+            await _google.DisposeAsync();
+        }
+
+        GoogleKey.Dispose();
         Chain?.Root.Dispose();
         Directory.Delete(_folder, recursive: true);
     }
@@ -155,6 +197,26 @@ public sealed record Member(Guid Id, Guid MerchantId, string Slug, WalletFixture
         request.Headers.Add(GatewayIdentity.CredentialKindHeader, GatewayIdentity.Anonymous);
         return Fixture.Client.SendAsync(request, Ct);
     }
+
+    /// <summary>The card page's « Ajouter à Google Wallet », as the gateway forwards it (not followed: the answer is Google's address).</summary>
+    public Task<HttpResponseMessage> GoogleLinkAsync()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/merchants/{Slug}/cards/{Id}/wallet/google");
+        request.Headers.Add(GatewayIdentity.MerchantIdHeader, MerchantId.ToString());
+        request.Headers.Add(GatewayIdentity.MerchantSlugHeader, Slug);
+        request.Headers.Add(GatewayIdentity.CredentialKindHeader, GatewayIdentity.Anonymous);
+        return Fixture.NoRedirectClient.SendAsync(request, Ct);
+    }
+
+    /// <summary>The member's object id at Google.</summary>
+    public string GoogleObjectId => $"{WalletFixture.GoogleIssuerId}.member-{Id:N}";
+
+    /// <summary>The object the fake Google Wallet holds for this member, if any.</summary>
+    public JsonObject? GoogleObject => Fixture.Google.Objects.TryGetValue(GoogleObjectId, out var o) ? FakeGoogleWalletState.Copy(o) : null;
+
+    /// <summary>The API calls that wrote this member's object (insert excluded).</summary>
+    public int GoogleWrites(string method, string suffix = "") =>
+        Fixture.Google.Calls.Count(c => c.Method == method && c.Path == $"/walletobjects/v1/loyaltyObject/{GoogleObjectId}{suffix}");
 
     public async Task<JsonObject> PassJsonAsync()
     {
@@ -219,6 +281,8 @@ internal sealed class ConsumedMessages : IConsumeObserver
             MemberEnrolled m => m.MemberId,
             MemberErased m => m.MemberId,
             MerchantRegistered m => m.MerchantId,
+            MerchantBrandingChanged m => m.MerchantId,
+            RewardOfferChanged m => m.RewardId,
             _ => null,
         };
         if (key is { } id)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Fidpass.CashlogyEdge;
+using Fidpass.FakeGoogleWallet;
 using Fidpass.FakeStripe;
 using Fidpass.Gateway;
 using Fidpass.Gateway.IntegrationTests;
@@ -33,6 +34,8 @@ public sealed class WebFixture : GatewayFixture, IAsyncLifetime
 {
     private readonly int _webPort = FreePort();
     private WebApplication _fakeStripe = null!;
+    private WebApplication _fakeGoogleWallet = null!;
+    private readonly string _googleKeyFolder = Directory.CreateTempSubdirectory("fidpass-web-google-").FullName;
     private WebHost _web = null!;
     private IPlaywright _playwright = null!;
 
@@ -40,6 +43,9 @@ public sealed class WebFixture : GatewayFixture, IAsyncLifetime
     public IBrowser Browser { get; private set; } = null!;
     public ConnectorSimulator Cash { get; private set; } = null!;
     public HttpClient FakeStripe { get; private set; } = null!;
+
+    /// <summary>The wallet's service-account key (Google's JSON key format): the wallet writes it at start, the fake Google Wallet trusts it.</summary>
+    public string GoogleServiceAccountPath => Path.Combine(_googleKeyFolder, "service-account.json");
 
     public static string ScreenshotFolder { get; } = FindScreenshotFolder();
 
@@ -76,7 +82,15 @@ public sealed class WebFixture : GatewayFixture, IAsyncLifetime
         await AddServiceAsync<StripeTerminalApi>("stripe-terminal", host => host
             .With("Stripe:ApiBase", FakeStripe.BaseAddress!.ToString().TrimEnd('/')));
         // No Apple credentials: the wallet signs with its generated test chain (no phone registers here, nothing is pushed).
-        await AddServiceAsync<WalletApi>("wallet");
+        // No Google credentials either: it writes a test service-account key that the fake Google Wallet trusts, as under ./fidpass up.
+        _fakeGoogleWallet = FakeGoogleWalletServer.Build(["--urls", "http://127.0.0.1:0", "--FakeGoogleWallet:ServiceAccountKeyPath", GoogleServiceAccountPath]);
+        await _fakeGoogleWallet.StartAsync();
+        var google = _fakeGoogleWallet.Urls.First().TrimEnd('/');
+        await AddServiceAsync<WalletApi>("wallet", host => host
+            .With("Wallet:Google:ServiceAccountKeyPath", GoogleServiceAccountPath)
+            .With("Wallet:Google:TokenUri", google + "/token")
+            .With("Wallet:Google:ApiBaseAddress", google + "/walletobjects/v1/")
+            .With("Wallet:Google:Origins:0", $"http://localhost:{_webPort}"));
         await AddServiceAsync<CashlogyEdgeApi>("cashlogy-edge", host => host
             .AllowingLoopbackCashMachines()
             .With("Cashlogy:HealthPollInterval", "00:00:00.200")
@@ -129,6 +143,8 @@ public sealed class WebFixture : GatewayFixture, IAsyncLifetime
         await _web.DisposeAsync();
         await base.DisposeAsync();
         await _fakeStripe.DisposeAsync();
+        await _fakeGoogleWallet.DisposeAsync();
+        Directory.Delete(_googleKeyFolder, recursive: true);
         await Cash.DisposeAsync();
     }
 

@@ -43,7 +43,8 @@ public sealed class CardLinkMailConsumer(IDocumentStore store, IMailSender mail,
 
             try
             {
-                await mail.SendAsync(For(merchant, message.Email, CardUrl(configuration, merchant.Slug, message.MemberId)), ct);
+                await mail.SendAsync(For(merchant, message.Email, CardUrl(configuration, merchant.Slug, message.MemberId),
+                    WalletUrl(configuration, merchant.Slug, message.MemberId, "apple"), WalletUrl(configuration, merchant.Slug, message.MemberId, "google")), ct);
             }
             catch (Exception)
             {
@@ -59,7 +60,15 @@ public sealed class CardLinkMailConsumer(IDocumentStore store, IMailSender mail,
     public static string CardUrl(IConfiguration configuration, string slug, Guid memberId) =>
         $"{MerchantRegistration.WebUrl(configuration)}/carte/{Uri.EscapeDataString(slug)}/{memberId}";
 
-    public static OutgoingMail For(Merchant merchant, string email, string cardUrl) => new(
+    /// <summary>
+    /// The card for the phone's wallet, from the wallet service through the gateway's public route
+    /// (<c>Fidpass:ApiUrl</c>): <paramref name="wallet"/> <c>apple</c> downloads the pass,
+    /// <c>google</c> opens Google's save page.
+    /// </summary>
+    public static string WalletUrl(IConfiguration configuration, string slug, Guid memberId, string wallet) =>
+        $"{(configuration["Fidpass:ApiUrl"] ?? "http://127.0.0.1:5080").TrimEnd('/')}/api/v1/merchants/{Uri.EscapeDataString(slug)}/cards/{memberId}/wallet/{wallet}";
+
+    public static OutgoingMail For(Merchant merchant, string email, string cardUrl, string appleWalletUrl, string googleWalletUrl) => new(
         email,
         $"Votre carte de fidélité — {merchant.Name}",
         $"""
@@ -69,7 +78,11 @@ public sealed class CardLinkMailConsumer(IDocumentStore store, IMailSender mail,
 
         {cardUrl}
 
-        Gardez ce lien pour vous : il donne accès à vos points. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.
+        Ajoutez-la à votre téléphone :
+        - Apple Wallet (iPhone) : {appleWalletUrl}
+        - Google Wallet (Android) : {googleWalletUrl}
+
+        Gardez ces liens pour vous : il donne accès à vos points. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.
 
         L'équipe Fidpass
         """);

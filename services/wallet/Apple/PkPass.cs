@@ -71,6 +71,10 @@ public sealed class PkPass(AppleOptions options, PassSigner signer)
                     },
                 },
                 ["secondaryFields"] = secondary,
+                ["auxiliaryFields"] = pass.NextReward is null ? new JsonArray() : new JsonArray
+                {
+                    new JsonObject { ["key"] = "nextReward", ["label"] = "PROCHAINE RÉCOMPENSE", ["value"] = pass.NextReward },
+                },
                 ["backFields"] = new JsonArray
                 {
                     new JsonObject { ["key"] = "card", ["label"] = "Numéro de carte", ["value"] = serial },
@@ -94,8 +98,8 @@ public sealed class PkPass(AppleOptions options, PassSigner signer)
             ["pass.json"] = JsonSerializer.SerializeToUtf8Bytes(PassJson(pass, merchant)),
             ["icon.png"] = PassImages.Square(29, merchant.BackgroundColor, merchant.ForegroundColor),
             ["icon@2x.png"] = PassImages.Square(58, merchant.BackgroundColor, merchant.ForegroundColor),
-            ["logo.png"] = PassImages.Square(50, merchant.BackgroundColor, merchant.ForegroundColor),
-            ["logo@2x.png"] = PassImages.Square(100, merchant.BackgroundColor, merchant.ForegroundColor),
+            ["logo.png"] = merchant.LogoPngBase64 is null ? PassImages.Square(50, merchant.BackgroundColor, merchant.ForegroundColor) : merchant.Logo(),
+            ["logo@2x.png"] = merchant.Logo(),
         };
         var manifest = new JsonObject();
         foreach (var (name, content) in files)

@@ -1,5 +1,6 @@
 using Fidpass.ServiceDefaults;
 using Fidpass.Wallet.Apple;
+using Fidpass.Wallet.Google;
 using Fidpass.Wallet.Passes;
 using Marten;
 
@@ -17,6 +18,11 @@ public static class WalletCardsApi
         app.MapGet("/api/v1/merchants/{slug}/cards/{memberId}/wallet/apple", AppleAsync).WithTags("Carte du membre")
             .WithSummary("La carte au format Apple Wallet (.pkpass, anonyme)")
             .Produces(200, contentType: PkPass.ContentType).ProducesProblem(400).ProducesProblem(404);
+        app.MapGet("/api/v1/merchants/{slug}/cards/{memberId}/wallet/google", GoogleAsync).WithTags("Carte du membre")
+            .WithSummary("La carte dans Google Wallet : redirige vers pay.google.com avec le JWT signé (anonyme)")
+            .Produces(302).ProducesProblem(400).ProducesProblem(404).ProducesProblem(503);
+        app.MapGet("/api/v1/wallet/logos/{merchantId}.png", LogoAsync).WithTags("Carte du membre")
+            .WithSummary("Le logo du commerçant, que Google Wallet affiche sur ses cartes").Produces(200, contentType: "image/png").Produces(404);
         return app;
     }
 
@@ -33,6 +39,41 @@ public static class WalletCardsApi
         request.HttpContext.Response.Headers.CacheControl = "no-store";
         WalletMetrics.Pass("card");
         return Results.File(pkPass.Build(pass, merchant), PkPass.ContentType, "carte-fidelite.pkpass");
+    }
+
+    /// <summary>
+    /// The object is inserted first (if its enrolment's sync has not run yet), so the short JWT can
+    /// name it by id: Google takes the card as the API holds it.
+    /// </summary>
+    private static async Task<IResult> GoogleAsync(string slug, string memberId, HttpRequest request, IQuerySession session,
+        GoogleWalletSync sync, GoogleServiceAccount account, GoogleLoyalty loyalty, GoogleOptions options, TimeProvider time, CancellationToken ct)
+    {
+        var (pass, refusal) = await FindAsync(slug, memberId, request, session, ct);
+        if (pass is null)
+        {
+            return refusal!;
+        }
+
+        var merchant = await session.LoadAsync<WalletMerchant>(pass.MerchantId, ct) ?? WalletMerchant.Unknown(pass.MerchantId);
+        if (!await sync.EnsureObjectAsync(pass, merchant, ct))
+        {
+            return ApiProblems.Problem(503, "google_wallet_unavailable", "Google Wallet ne répond pas pour l'instant ; réessayez dans quelques minutes.");
+        }
+
+        request.HttpContext.Response.Headers.CacheControl = "no-store";
+        WalletMetrics.Pass("google");
+        return Results.Redirect(GoogleWallet.SaveLink(account, loyalty, options, pass, time.GetUtcNow()));
+    }
+
+    private static async Task<IResult> LogoAsync(string merchantId, IQuerySession session, HttpResponse response, CancellationToken ct)
+    {
+        if (!Guid.TryParse(merchantId, out var id) || await session.LoadAsync<WalletMerchant>(id, ct) is not { } merchant)
+        {
+            return Results.NotFound();
+        }
+
+        response.Headers.CacheControl = "public, max-age=3600";
+        return Results.File(merchant.Logo(), "image/png");
     }
 
     private static async Task<(WalletPass? Pass, IResult? Refusal)> FindAsync(string slug, string memberId, HttpRequest request,

@@ -1,6 +1,4 @@
 using Fidpass.Contracts.Loyalty;
-using Fidpass.Contracts.Merchants;
-using Marten;
 using MassTransit;
 
 namespace Fidpass.Wallet.Passes;
@@ -41,18 +39,5 @@ public sealed class MemberEventConsumers(PassUpdates updates) :
     {
         var e = context.Message;
         return updates.ApplyAsync(new PassChange(null, e.MemberId, e.MerchantId, null, 0, null, true, e.OccurredAt), context.CancellationToken);
-    }
-}
-
-/// <summary>The merchant's name on its customers' passes.</summary>
-public sealed class MerchantRegisteredConsumer(IDocumentStore store) : IConsumer<MerchantRegistered>
-{
-    public async Task Consume(ConsumeContext<MerchantRegistered> context)
-    {
-        var e = context.Message;
-        await using var session = store.LightweightSession();
-        var known = await session.LoadAsync<WalletMerchant>(e.MerchantId, context.CancellationToken);
-        session.Store((known ?? WalletMerchant.Unknown(e.MerchantId)) with { Slug = e.Slug, Name = e.Name });
-        await session.SaveChangesAsync(context.CancellationToken);
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Fidpass.Wallet.Apple;
+using Fidpass.Wallet.Google;
 using JasperFx;
 using Marten;
 
@@ -29,7 +30,7 @@ public sealed class PassUpdates(IDocumentStore store, PassNotifier notifier, Tim
                 return; // a member UUID belongs to one merchant; anything else is not this pass
             }
 
-            next = PassDecisions.Evolve(pass, change, time.GetUtcNow(), NewAuthenticationToken);
+            next = PassDecisions.Evolve(pass, change, await RewardsAsync(session, change.MerchantId, ct), time.GetUtcNow(), NewAuthenticationToken);
             if (change.OperationId is { } operation)
             {
                 session.Insert(new AppliedOperation(operation, change.MemberId, time.GetUtcNow()));
@@ -60,6 +61,10 @@ public sealed class PassUpdates(IDocumentStore store, PassNotifier notifier, Tim
         }
     }
 
+    /// <summary>The merchant's reward catalogue, withdrawn rewards included (they are filtered where the next reward is chosen).</summary>
+    public static async Task<IReadOnlyList<WalletReward>> RewardsAsync(IQuerySession session, Guid merchantId, CancellationToken ct) =>
+        await session.Query<WalletReward>().Where(r => r.MerchantId == merchantId).ToListAsync(ct);
+
     /// <summary>Apple asks for at least 16 characters; 32 random bytes, URL-safe.</summary>
     public static string NewAuthenticationToken() =>
         Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -67,25 +72,34 @@ public sealed class PassUpdates(IDocumentStore store, PassNotifier notifier, Tim
 
 /// <summary>
 /// Tells the phones holding a pass that it changed: an APNs push to every Apple device registered
-/// for it. Marks the revision pushed afterwards, so what failed is retried by <see cref="PendingNotifications"/>.
+/// for it, and Google Wallet's object updated. Marks the revision each of them has afterwards, so
+/// what failed is retried by <see cref="PendingNotifications"/> (Google down does not push the
+/// iPhones twice, and the reverse).
 /// </summary>
-public sealed class PassNotifier(IDocumentStore store, ApplePushes apple, ILogger<PassNotifier> log)
+public sealed class PassNotifier(IDocumentStore store, ApplePushes apple, GoogleWalletSync google, ILogger<PassNotifier> log)
 {
     public async Task NotifyAsync(Guid passId, CancellationToken ct)
     {
         await using var session = store.LightweightSession();
         var pass = await session.LoadAsync<WalletPass>(passId, ct);
-        if (pass is null || pass.NotifiedRevision >= pass.Revision)
+        if (pass is null || (pass.NotifiedRevision >= pass.Revision && pass.GoogleRevision >= pass.Revision))
         {
             return;
         }
 
-        if (!await apple.PushAsync(pass, ct))
+        var appleDone = pass.NotifiedRevision >= pass.Revision || await apple.PushAsync(pass, ct);
+        var googleDone = pass.GoogleRevision >= pass.Revision
+            || await google.SyncAsync(pass, await session.LoadAsync<WalletMerchant>(pass.MerchantId, ct) ?? WalletMerchant.Unknown(pass.MerchantId), ct);
+        if (!appleDone && !googleDone)
         {
             return;
         }
 
-        session.Update(pass with { NotifiedRevision = pass.Revision });
+        session.Update(pass with
+        {
+            NotifiedRevision = appleDone ? pass.Revision : pass.NotifiedRevision,
+            GoogleRevision = googleDone ? pass.Revision : pass.GoogleRevision,
+        });
         try
         {
             await session.SaveChangesAsync(ct);
@@ -116,7 +130,7 @@ public sealed class PendingNotifications(IDocumentStore store, PassNotifier noti
                 var before = time.GetUtcNow() - interval;
                 await using var session = store.QuerySession();
                 var pending = await session.Query<WalletPass>()
-                    .Where(p => p.NotifiedRevision < p.Revision && p.UpdatedAt < before)
+                    .Where(p => (p.NotifiedRevision < p.Revision || p.GoogleRevision < p.Revision) && p.UpdatedAt < before)
                     .Select(p => p.Id).Take(500).ToListAsync(stoppingToken);
                 foreach (var id in pending)
                 {

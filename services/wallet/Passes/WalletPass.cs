@@ -1,3 +1,5 @@
+using Fidpass.Wallet.Apple;
+
 namespace Fidpass.Wallet.Passes;
 
 /// <summary>
@@ -13,6 +15,10 @@ namespace Fidpass.Wallet.Passes;
 /// <param name="UpdatedAt">When the pass last changed, exactly: the PassKit web service's update tag.</param>
 /// <param name="LastModified">Whole seconds, strictly increasing per pass: HTTP dates have no finer precision.</param>
 /// <param name="AuthenticationToken">The pass's own secret, which phones present (<c>ApplePass …</c>).</param>
+/// <param name="LastChangeId">The operation behind <paramref name="LastChange"/> (Google's message id: announced once).</param>
+/// <param name="GoogleRevision">The last revision Google Wallet's object shows (<see cref="NotifiedRevision"/>'s counterpart).</param>
+/// <param name="BrandingAt">The merchant branding the registered iPhones were told about (<see cref="MerchantPasses"/>).</param>
+/// <param name="NextReward">What the member can aim for next (<see cref="PassDecisions.NextReward"/>); null without a catalogue.</param>
 public sealed record WalletPass(
     Guid Id,
     Guid MerchantId,
@@ -25,21 +31,44 @@ public sealed record WalletPass(
     long Revision,
     long NotifiedRevision,
     string AuthenticationToken,
-    bool Erased)
+    bool Erased,
+    Guid? LastChangeId = null,
+    long GoogleRevision = 0,
+    string? NextReward = null,
+    DateTimeOffset BrandingAt = default)
 {
     public long UpdateTag => UpdatedAt.UtcTicks;
 }
 
-/// <summary>The merchant as its customers' passes show it (document id = merchant id), from <c>MerchantRegistered</c>.</summary>
+/// <summary>
+/// The merchant as its customers' passes show it (document id = merchant id): its name from
+/// <c>MerchantRegistered</c>, then its name, colours and logo from <c>MerchantBrandingChanged</c>
+/// (the newest <see cref="BrandingAt"/> wins).
+/// </summary>
 /// <param name="BackgroundColor">CSS <c>rgb(r, g, b)</c>, as Apple's pass.json wants it.</param>
-public sealed record WalletMerchant(Guid Id, string Slug, string Name, string BackgroundColor, string ForegroundColor, string LabelColor)
+/// <param name="LogoPngBase64">The shop's own logo; null until it chooses one (a square in its colours is drawn).</param>
+public sealed record WalletMerchant(Guid Id, string Slug, string Name, string BackgroundColor, string ForegroundColor, string LabelColor,
+    string? LogoPngBase64 = null, DateTimeOffset BrandingAt = default)
 {
     public const string DefaultBackground = "rgb(31, 58, 96)";
     public const string DefaultForeground = "rgb(255, 255, 255)";
     public const string DefaultLabel = "rgb(190, 214, 240)";
 
     public static WalletMerchant Unknown(Guid id) => new(id, "", "Fidpass", DefaultBackground, DefaultForeground, DefaultLabel);
+
+    /// <summary>The shop's logo (PNG): its own, or a square drawn in its colours.</summary>
+    public byte[] Logo() => LogoPngBase64 is { Length: > 0 } logo ? Convert.FromBase64String(logo) : PassImages.Square(100, BackgroundColor, ForegroundColor);
+
+    /// <summary><c>#RRGGBB</c> (the contracts' notation) → <c>rgb(r, g, b)</c>.</summary>
+    public static string Rgb(string hex)
+    {
+        var value = Convert.FromHexString(hex.TrimStart('#'));
+        return $"rgb({value[0]}, {value[1]}, {value[2]})";
+    }
 }
+
+/// <summary>A reward of a merchant's catalogue (document id = reward id), from loyalty's <c>RewardOfferChanged</c>.</summary>
+public sealed record WalletReward(Guid Id, Guid MerchantId, string Name, long Points, bool Withdrawn, DateTimeOffset OccurredAt);
 
 /// <summary>A loyalty operation already applied (document id = the event's operation id): its redelivery is a no-op.</summary>
 public sealed record AppliedOperation(Guid Id, Guid MemberId, DateTimeOffset AppliedAt);
@@ -66,7 +95,7 @@ public static class PassDecisions
     /// event about an erased member, an enrolment seen twice). A pass is created by whichever
     /// event comes first, so a credit that overtakes its enrolment still shows.
     /// </summary>
-    public static WalletPass? Evolve(WalletPass? pass, PassChange change, DateTimeOffset now, Func<string> newToken)
+    public static WalletPass? Evolve(WalletPass? pass, PassChange change, IReadOnlyList<WalletReward> rewards, DateTimeOffset now, Func<string> newToken)
     {
         if (pass is { Erased: true })
         {
@@ -78,7 +107,7 @@ public static class PassDecisions
         WalletPass next;
         if (change.Erase)
         {
-            next = current with { MemberName = "", LastChange = null, Erased = true };
+            next = current with { MemberName = "", LastChange = null, LastChangeId = null, Erased = true };
         }
         else
         {
@@ -90,15 +119,37 @@ public static class PassDecisions
 
             if (change.NewBalance is { } balance && change.OccurredAt >= current.BalanceAt)
             {
-                next = next with { Balance = balance, BalanceAt = change.OccurredAt, LastChange = DescribeDelta(change.Delta) };
+                next = next with { Balance = balance, BalanceAt = change.OccurredAt, LastChange = DescribeDelta(change.Delta), LastChangeId = change.OperationId };
             }
         }
 
-        if (pass is not null && next == pass)
+        if (!next.Erased)
+        {
+            next = next with { NextReward = NextReward(rewards, next.Balance) };
+        }
+
+        return pass is not null && next == pass ? null : Touched(current, next, now);
+    }
+
+    /// <summary>
+    /// The cheapest reward of the catalogue the member cannot afford yet (« Café offert : encore 30
+    /// points »), « Récompense disponible » when every reward is within reach, null without a catalogue.
+    /// </summary>
+    public static string? NextReward(IReadOnlyList<WalletReward> rewards, long balance)
+    {
+        var offered = rewards.Where(r => !r.Withdrawn && r.Points > 0).ToList();
+        if (offered.Count == 0)
         {
             return null;
         }
 
+        var next = offered.Where(r => r.Points > balance).OrderBy(r => r.Points).ThenBy(r => r.Name, StringComparer.Ordinal).FirstOrDefault();
+        return next is null ? "Récompense disponible" : $"{next.Name} : encore {next.Points - balance} {(next.Points - balance == 1 ? "point" : "points")}";
+    }
+
+    /// <summary><paramref name="next"/> as a new revision of <paramref name="current"/>: the phones and Google must learn about it.</summary>
+    public static WalletPass Touched(WalletPass current, WalletPass next, DateTimeOffset now)
+    {
         var lastModified = TruncateToSecond(now);
         if (lastModified <= current.LastModified)
         {

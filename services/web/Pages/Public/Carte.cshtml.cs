@@ -22,6 +22,9 @@ public sealed class CarteModel(GatewayClient gateway, IConfiguration configurati
     /// <summary>The signed Apple Wallet pass of this card (wallet service, through the gateway's public route).</summary>
     public string AppleWalletUrl => $"{Endpoint}/wallet/apple";
 
+    /// <summary>The card in Google Wallet: the wallet service answers with Google's save link (a signed JWT).</summary>
+    public string GoogleWalletUrl => $"{Endpoint}/wallet/google";
+
     public string Slug { get; private set; } = "";
     public Guid MemberId { get; private set; }
     public string QrSvg { get; private set; } = "";
