@@ -19,7 +19,10 @@ public sealed class GroupCommitTests(LoyaltyFixture fixture) : IClassFixture<Loy
     [Fact]
     public async Task Scans_for_many_members_of_two_merchants_arriving_together_each_credit_once_and_replay_their_own_answer()
     {
-        var (bakery, florist) = (fixture.NewMerchant(), fixture.NewMerchant());
+        // Every commit takes 40 ms more, so scans sent together are certain to queue behind one
+        // another and be written together, however fast or slow this machine is.
+        await using var host = SlowCommitsHost(new SlowCommits());
+        var (bakery, florist) = (fixture.NewMerchant() with { Host = host }, fixture.NewMerchant() with { Host = host });
         await bakery.PutProgramAsync(new { type = "points", pointsPerEuro = 1, pointsPerVisit = 0 });
         await florist.PutProgramAsync(new { type = "points", pointsPerEuro = 3, pointsPerVisit = 1 });
         var members = new List<(TestMerchant Shop, Guid Id)>();
@@ -35,7 +38,7 @@ public sealed class GroupCommitTests(LoyaltyFixture fixture) : IClassFixture<Loy
         Task<HttpResponseMessage> Send((TestMerchant Shop, Guid Id) member, int euros, string key) => member.Shop.ScanAsync(
             $$"""{"barcode":"{{member.Id}}","amount_eur":{{euros}},"visit":true}""", key, member.Shop == bakery ? bakeryClient : floristClient);
         long Earned((TestMerchant Shop, Guid Id) member, int euros) => member.Shop == bakery ? euros : (3 * euros) + 1;
-        var batcher = fixture.Host.Services.GetRequiredService<CreditBatcher>();
+        var batcher = host.Services.GetRequiredService<CreditBatcher>();
         var together = batcher.WrittenTogether;
 
         var first = await Task.WhenAll(scans.Select(s => Send(s.Member, s.Euros, s.Key)));
@@ -148,8 +151,7 @@ public sealed class GroupCommitTests(LoyaltyFixture fixture) : IClassFixture<Loy
         // A credit that cannot be written (here a listener refuses any transaction touching one member)
         // takes its whole batch's transaction down: the others must be written again without it.
         var refuse = new RefuseMember();
-        await using var host = new ServiceHost<LoyaltyApi>().WithInfrastructure(fixture.Postgres, fixture.RabbitMq).With("Marten:Daemon", "Disabled")
-            .WithServices(services => services.ConfigureMarten(options => options.Listeners.Add(refuse)));
+        await using var host = SlowCommitsHost(refuse, new SlowCommits());
         var merchant = fixture.NewMerchant() with { Host = host };
         var members = new List<Guid>();
         for (var i = 0; i < 40; i++)
@@ -187,6 +189,22 @@ public sealed class GroupCommitTests(LoyaltyFixture fixture) : IClassFixture<Loy
         {
             Assert.Equal(id == poisoned ? 0 : 3, await merchant.BalanceAsync(id));
         }
+    }
+
+    private ServiceHost<LoyaltyApi> SlowCommitsHost(params IDocumentSessionListener[] listeners) =>
+        new ServiceHost<LoyaltyApi>().WithInfrastructure(fixture.Postgres, fixture.RabbitMq).With("Marten:Daemon", "Disabled")
+            .WithServices(services => services.ConfigureMarten(options =>
+            {
+                foreach (var listener in listeners)
+                {
+                    options.Listeners.Add(listener);
+                }
+            }));
+
+    /// <summary>Makes every transaction 40 ms slower before it is sent, so that credits arriving meanwhile queue up.</summary>
+    private sealed class SlowCommits : DocumentSessionListenerBase
+    {
+        public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token) => Task.Delay(40, token);
     }
 
     /// <summary>Refuses, before anything is sent, any transaction that appends to <see cref="Target"/>'s stream.</summary>
