@@ -46,9 +46,12 @@ public sealed class CustomerTests(WebFixture fixture)
     {
         try
         {
-            await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex($"/carte/{merchant.Slug}/[0-9a-f-]{{36}}$"), new() { Timeout = 60_000 });
+            // The URL, then the card's content: not the page's load event, which a customer never waits
+            // for (a clean-clone run once saw the card's URL for 60 s without that event).
+            await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/carte/{merchant.Slug}/[0-9a-f-]{{36}}$"), new() { Timeout = 60_000 });
+            await Assertions.Expect(page.Locator("[data-card-name]")).Not.ToBeEmptyAsync(new() { Timeout = 30_000 });
         }
-        catch (TimeoutException)
+        catch (PlaywrightException)
         {
             var shown = await page.Locator("#enrol [id$='-error']:not([hidden])").AllInnerTextsAsync();
             throw new TimeoutException($"the card did not open within 60 s; at {page.Url} the form shows: [{string.Join(" | ", shown)}]");
