@@ -88,7 +88,10 @@ public sealed class EquipmentTests(WebFixture fixture)
         await page.GetByLabel("Port").FillAsync(fixture.Cash.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await page.GetByRole(AriaRole.Button, new() { Name = "Enregistrer la machine" }).ClickAsync();
 
+        // The save's own navigation ends first: a reload fired while it is under way fails with
+        // « Not attached to an active page » (seen once in a clean-clone run).
         var machine = page.Locator("article[data-machine='Caisse 1']");
+        await Assertions.Expect(machine).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await Fidpass.Testing.Eventually.True(async () =>
         {
             await page.ReloadAsync();
